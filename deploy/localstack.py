@@ -1,0 +1,539 @@
+"""The local stack without a container engine: Kafka (KRaft, Maven Central jars), PostgreSQL, an SMTP catcher
+and every service, as plain processes with pid files under ``var/``.
+
+Used by ``scripts/up.sh`` / ``scripts/down.sh`` (``python deploy/localstack.py up|down|status``) and by the test
+session (``tests/conftest.py``), which runs its own copy on other ports under ``var/test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA_LIB = ROOT / "deploy" / "kafka" / "lib"
+PYTHON = sys.executable
+
+SERVICES: dict[str, dict[str, str]] = {
+    "identity": {"module": "identity.main", "env": "IDENTITY", "db": "ras_identity"},
+    "applications": {"module": "applications.main", "env": "APPLICATIONS", "db": "ras_applications"},
+    "attachments": {"module": "attachments.main", "env": "ATTACHMENTS", "db": "ras_attachments"},
+    "notifications": {"module": "notifications.main", "env": "NOTIFICATIONS", "db": "ras_notifications"},
+}
+CARD_GATEWAY = {"module": "card_gateway.main", "env": "CARD_GATEWAY"}
+
+
+# Children started by this process, kept so that they are reaped (and never garbage-collected while running).
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class StackError(RuntimeError):
+    """A part of the local stack could not be started or stopped."""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """Return True when something accepts TCP connections on the port."""
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_until(check: object, timeout: float, what: str, interval: float = 0.2) -> None:
+    """Poll ``check()`` until it is true, or raise StackError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(interval)
+    raise StackError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class Ports:
+    """The ports one stack uses."""
+
+    kafka: int = 19092
+    kafka_controller: int = 19093
+    postgres: int = 15432
+    smtp: int = 1025
+    services: dict[str, int] = field(
+        default_factory=lambda: {"identity": 8101, "applications": 8102, "attachments": 8103, "notifications": 8104}
+    )
+    card_gateway: int = 8105
+
+
+@dataclass
+class Proc:
+    """A background process recorded by a pid file."""
+
+    name: str
+    run_dir: Path
+    log_dir: Path
+
+    @property
+    def pidfile(self) -> Path:
+        """The pid file path."""
+        return self.run_dir / f"{self.name}.pid"
+
+    @property
+    def logfile(self) -> Path:
+        """The log file path."""
+        return self.log_dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        """Return the pid when the process is alive."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        child = _children.get(pid)
+        if child is not None:
+            if child.poll() is None:
+                return pid
+            del _children[pid]
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    def start(self, argv: list[str], *, env: dict[str, str] | None = None, user: str | None = None) -> int:
+        """Start ``argv`` in its own session, logging to the log file."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.logfile, "ab")  # noqa: SIM115 - handed to the child
+        kwargs: dict[str, object] = {}
+        if user is not None:
+            info = pwd.getpwnam(user)
+            kwargs["user"] = info.pw_uid
+            kwargs["group"] = info.pw_gid
+            kwargs["extra_groups"] = []
+        proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+            cwd=ROOT,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        log.close()
+        _children[proc.pid] = proc
+        self.pidfile.write_text(str(proc.pid))
+        return proc.pid
+
+    def stop(self, *, kill: bool = False, timeout: float = 20) -> None:
+        """Stop the process group: SIGTERM (or SIGKILL when ``kill``), then SIGKILL after ``timeout``."""
+        pid = self.pid()
+        if pid is None:
+            self.pidfile.unlink(missing_ok=True)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL if kill else signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.pid() is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            wait_until(lambda: self.pid() is None, 10, f"{self.name} to die")
+        self.pidfile.unlink(missing_ok=True)
+
+
+class Stack:
+    """One local stack: its folder under ``var/``, its ports and its processes."""
+
+    def __init__(self, var: Path, ports: Ports) -> None:
+        self.var = var
+        self.ports = ports
+        self.run_dir = var / "run"
+        self.log_dir = var / "log"
+        self.mail_dir = var / "mail"
+        self.keys_dir = var / "keys"
+        self.blob_dir = var / "blobs"
+
+    def proc(self, name: str) -> Proc:
+        """Return the process record ``name``."""
+        return Proc(name, self.run_dir, self.log_dir)
+
+    # ---------------------------------------------------------------- Kafka
+    @property
+    def kafka_bootstrap(self) -> str:
+        """The bootstrap address."""
+        return f"127.0.0.1:{self.ports.kafka}"
+
+    def provision_kafka(self) -> None:
+        """Fetch the Kafka jars from Maven Central once (cached in deploy/kafka/lib)."""
+        if (KAFKA_LIB / ".complete").exists():
+            return
+        subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(ROOT / "deploy/kafka/pom.xml"), "dependency:copy-dependencies",
+             f"-DoutputDirectory={KAFKA_LIB}", "-DincludeScope=runtime"],
+            check=True,
+        )
+        (KAFKA_LIB / ".complete").touch()
+
+    def _kafka_config(self) -> Path:
+        kdir = self.var / "kafka"
+        data = kdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        props = kdir / "server.properties"
+        p = self.ports
+        props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{p.kafka_controller}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{p.kafka},CONTROLLER://127.0.0.1:{p.kafka_controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{p.kafka}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={data}",
+                    "auto.create.topics.enable=false",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=6",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.flush.interval.messages=1",
+                    "",
+                ]
+            )
+        )
+        (kdir / "log4j.properties").write_text(
+            "log4j.rootLogger=WARN, stdout\n"
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+            "log4j.logger.kafka.server.BrokerServer=INFO\n"
+        )
+        return props
+
+    def _java(self, *args: str, heap: str = "512m") -> list[str]:
+        return [
+            "java", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{self.var / 'kafka' / 'log4j.properties'}",
+            "-cp", f"{KAFKA_LIB}/*", *args,
+        ]
+
+    def start_kafka(self, timeout: float = 90) -> None:
+        """Format the storage once, start the broker, and wait until it serves metadata."""
+        proc = self.proc("kafka")
+        if proc.pid() is not None and port_open(self.ports.kafka):
+            return
+        self.provision_kafka()
+        props = self._kafka_config()
+        data = self.var / "kafka" / "data"
+        if not (data / "meta.properties").exists():
+            cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            subprocess.run(
+                self._java("kafka.tools.StorageTool", "format", "-t", cluster, "-c", str(props), heap="128m"),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        proc.start(self._java("kafka.Kafka", str(props)))
+        wait_until(lambda: port_open(self.ports.kafka), timeout, "Kafka to listen")
+        asyncio.run(self._kafka_ready(timeout))
+
+    async def _kafka_ready(self, timeout: float) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        deadline = time.monotonic() + timeout
+        while True:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap, request_timeout_ms=5000)
+            try:
+                await admin.start()
+                await admin.list_topics()
+                await admin.describe_cluster()
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise StackError(f"Kafka does not serve: {exc!r}") from exc
+                await asyncio.sleep(0.5)
+            finally:
+                await admin.close()
+
+    def create_topics(self) -> list[str]:
+        """Create every contract's topic and dead-letter topic (auto-create is off)."""
+        from shared.messaging.topics import ensure_topics
+
+        return asyncio.run(ensure_topics(self.kafka_bootstrap))
+
+    # ---------------------------------------------------------------- PostgreSQL
+    @staticmethod
+    def pg_bin(name: str) -> str:
+        """Return the path of a PostgreSQL server program, installing the server when missing."""
+        found = shutil.which(name)
+        if found:
+            return found
+        versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+        if versions:
+            return str(versions[-1])
+        raise StackError(f"PostgreSQL's {name} is missing: run scripts/bootstrap.sh (it installs postgresql)")
+
+    def _pg_user(self) -> str | None:
+        """PostgreSQL refuses to run as root: run it as the ``postgres`` user then."""
+        return "postgres" if os.geteuid() == 0 else None
+
+    @property
+    def pg_data(self) -> Path:
+        """The data folder."""
+        return self.var / "pg" / "data"
+
+    def database_url(self, db: str) -> str:
+        """Return the SQLAlchemy URL of a database on this stack."""
+        return f"postgresql+asyncpg://ras@127.0.0.1:{self.ports.postgres}/{db}"
+
+    def start_postgres(self, timeout: float = 60) -> None:
+        """Initialise the cluster once, start it on loopback only, and wait until it accepts connections."""
+        proc = self.proc("postgres")
+        if proc.pid() is not None and port_open(self.ports.postgres):
+            return
+        user = self._pg_user()
+        pgdir = self.var / "pg"
+        pgdir.mkdir(parents=True, exist_ok=True)
+        if user:
+            info = pwd.getpwnam(user)
+            os.chown(pgdir, info.pw_uid, info.pw_gid)
+        if not (self.pg_data / "PG_VERSION").exists():
+            cmd = [self.pg_bin("initdb"), "-D", str(self.pg_data), "-U", "ras", "-A", "trust", "-E", "UTF8",
+                   "--locale=C.UTF-8", "--no-sync"]
+            if user:
+                cmd = ["runuser", "-u", user, "--", *cmd]
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        proc.start(
+            [self.pg_bin("postgres"), "-D", str(self.pg_data), "-p", str(self.ports.postgres),
+             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={pgdir}",
+             "-c", "max_connections=300", "-c", "shared_buffers=128MB", "-c", "fsync=on"],
+            user=user,
+        )
+        wait_until(lambda: port_open(self.ports.postgres), timeout, "PostgreSQL to listen")
+        asyncio.run(self._pg_ready(timeout))
+
+    async def _pg_ready(self, timeout: float) -> None:
+        import asyncpg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                conn = await asyncpg.connect(host="127.0.0.1", port=self.ports.postgres, user="ras", database="postgres")
+                await conn.close()
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise StackError(f"PostgreSQL does not answer: {exc!r}") from exc
+                await asyncio.sleep(0.3)
+
+    def create_database(self, name: str, *, fresh: bool = False) -> None:
+        """Create a database (dropping it first when ``fresh``)."""
+
+        async def run() -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(host="127.0.0.1", port=self.ports.postgres, user="ras", database="postgres")
+            try:
+                if fresh:
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                if not exists:
+                    await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    def migrate(self, service: str) -> None:
+        """Apply the service's Alembic migrations to its database."""
+        env = {**os.environ, "RAS_MIGRATION_DATABASE_URL": self.database_url(SERVICES[service]["db"])}
+        subprocess.run(
+            [PYTHON, "-m", "alembic", "-c", str(ROOT / "services" / service / "alembic.ini"), "upgrade", "head"],
+            check=True,
+            env=env,
+            cwd=ROOT / "services" / service,
+            stdout=subprocess.DEVNULL,
+        )
+
+    # ---------------------------------------------------------------- SMTP catcher
+    def start_smtp(self, timeout: float = 20) -> None:
+        """Start the development SMTP server that keeps every message as an .eml file."""
+        proc = self.proc("smtp")
+        if proc.pid() is not None and port_open(self.ports.smtp):
+            return
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        proc.start([PYTHON, str(ROOT / "deploy" / "mailcatcher.py"), "--port", str(self.ports.smtp),
+                    "--dir", str(self.mail_dir)])
+        wait_until(lambda: port_open(self.ports.smtp), timeout, "the SMTP catcher to listen")
+
+    # ---------------------------------------------------------------- services
+    def ensure_keys(self) -> tuple[Path, Path]:
+        """Create the development token signing key pair once."""
+        private, public = self.keys_dir / "token_private.pem", self.keys_dir / "token_public.pem"
+        if not private.exists():
+            from shared.auth import generate_keypair
+
+            self.keys_dir.mkdir(parents=True, exist_ok=True)
+            priv, pub = generate_keypair()
+            private.write_text(priv)
+            private.chmod(0o600)
+            public.write_text(pub)
+        return private, public
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """Return the environment a service process needs on this stack."""
+        private, public = self.ensure_keys()
+        if service == "card-gateway":
+            prefix = CARD_GATEWAY["env"]
+            return {f"{prefix}_PORT": str(self.ports.card_gateway)}
+        spec = SERVICES[service]
+        prefix = spec["env"]
+        env = {
+            f"{prefix}_DATABASE_URL": self.database_url(spec["db"]),
+            f"{prefix}_KAFKA__BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            f"{prefix}_AUTH__PUBLIC_KEY_FILE": str(public),
+            f"{prefix}_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.services[service]}",
+        }
+        if service == "identity":
+            env["IDENTITY_TOKEN_PRIVATE_KEY_FILE"] = str(private)
+        if service == "notifications":
+            env["NOTIFICATIONS_SMTP__HOST"] = "127.0.0.1"
+            env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
+        if service == "attachments":
+            env["ATTACHMENTS_BLOB_DIR"] = str(self.blob_dir)
+        return env
+
+    def start_service(self, service: str, timeout: float = 60) -> None:
+        """Start one service with uvicorn and wait for its ``/alive``."""
+        port = self.ports.card_gateway if service == "card-gateway" else self.ports.services[service]
+        module = CARD_GATEWAY["module"] if service == "card-gateway" else SERVICES[service]["module"]
+        proc = self.proc(service)
+        if proc.pid() is not None and port_open(port):
+            return
+        proc.start(
+            [PYTHON, "-m", "uvicorn", "--factory", f"{module}:app_from_env", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "20"],
+            env=self.service_env(service),
+        )
+        wait_until(lambda: port_open(port) or proc.pid() is None, timeout, f"{service} to listen")
+        if proc.pid() is None:
+            raise StackError(f"{service} exited at start; see {proc.logfile}")
+
+    def infra_up(self) -> None:
+        """Start Kafka, PostgreSQL and the SMTP catcher, create topics and databases, apply migrations."""
+        self.start_postgres()
+        self.start_kafka()
+        self.start_smtp()
+        self.create_topics()
+        for service, spec in SERVICES.items():
+            self.create_database(spec["db"])
+            self.migrate(service)
+
+    def up(self, *, services: bool = True) -> dict[str, str]:
+        """Bring the whole stack up and write ``var/stack.env``; harmless when already up."""
+        self.infra_up()
+        if services:
+            for service in SERVICES:
+                self.start_service(service)
+            self.start_service("card-gateway")
+        return self.write_env()
+
+    def addresses(self) -> dict[str, str]:
+        """Return the addresses of every part, as KEY=value pairs."""
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "POSTGRES_URL": f"postgresql://ras@127.0.0.1:{self.ports.postgres}/postgres",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.ports.smtp),
+            "MAIL_DIR": str(self.mail_dir),
+            "TOKEN_PUBLIC_KEY_FILE": str(self.keys_dir / "token_public.pem"),
+        }
+        for service, port in self.ports.services.items():
+            env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        env["CARD_GATEWAY_URL"] = f"http://127.0.0.1:{self.ports.card_gateway}"
+        return env
+
+    def write_env(self) -> dict[str, str]:
+        """Write ``stack.env`` in the stack's folder and return its values."""
+        env = self.addresses()
+        self.var.mkdir(parents=True, exist_ok=True)
+        (self.var / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        return env
+
+    def names(self) -> Iterator[str]:
+        """Every process name, services first (stopped first), infrastructure last."""
+        yield "card-gateway"
+        yield from reversed(list(SERVICES))
+        yield from ("smtp", "kafka", "postgres")
+
+    def down(self) -> None:
+        """Stop every process of this stack and leave none behind."""
+        for name in self.names():
+            self.proc(name).stop()
+        (self.var / "stack.env").unlink(missing_ok=True)
+
+    def status(self) -> dict[str, int | None]:
+        """Return each process's pid, or None when it is not running."""
+        return {name: self.proc(name).pid() for name in self.names()}
+
+
+def default_stack() -> Stack:
+    """Return the developer stack under ``var/``."""
+    return Stack(ROOT / "var", Ports())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``up``, ``infra``, ``down``, ``status``."""
+    parser = argparse.ArgumentParser(prog="localstack", description=__doc__)
+    parser.add_argument("command", choices=["up", "infra", "down", "status"])
+    args = parser.parse_args(argv)
+    stack = default_stack()
+    if args.command == "down":
+        stack.down()
+        print("stack stopped")
+        return 0
+    if args.command == "status":
+        print(json.dumps(stack.status(), indent=2))
+        return 0
+    try:
+        env = stack.up(services=args.command == "up")
+    except (StackError, subprocess.CalledProcessError) as exc:
+        print(f"localstack: {exc}", file=sys.stderr)
+        print(f"localstack: logs are in {stack.log_dir}", file=sys.stderr)
+        return 1
+    print("The stack is up:")
+    for key, value in env.items():
+        print(f"  {key}={value}")
+    print(f"(also written to {stack.var / 'stack.env'}; stop everything with: make down)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

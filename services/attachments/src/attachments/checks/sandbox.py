@@ -1,0 +1,205 @@
+"""Runs checks in child processes with memory, CPU, file-size and wall-clock limits, and kills them on overrun.
+
+qpdf's C++ code cannot be interrupted from Python and decoders can be made to allocate gigabytes, so an untrusted
+file is only ever opened in a child: ``python -m attachments.checks._worker`` reads one JSON request on stdin,
+applies ``setrlimit`` to itself, checks the file and writes the verdict as JSON to its original stdout. A killed or
+over-limit child becomes a ``check.timeout`` / ``check.memory`` / ``check.crashed`` rejection, never an exception.
+``SandboxPool`` keeps workers started (interpreter and pikepdf already imported) to save about 0.1 s per file;
+each worker still checks exactly one file, so nothing leaks from one file to the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from attachments.checks._report import Report
+from attachments.checks.codes import Code
+from attachments.checks.models import MB, CheckPolicy, Kind, SandboxLimits, Verdict
+
+EXIT_MEMORY = 3
+EXIT_CRASH = 4
+_MEMORY_HINTS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory", b"out of memory")
+
+
+class CheckRequest(BaseModel):
+    """What the parent sends a worker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    kind: Kind
+    policy: CheckPolicy
+    limits: SandboxLimits
+
+
+def check_file(path: Path | str, kind: Kind, policy: CheckPolicy | None = None) -> Verdict:
+    """Check a file in this process (no sandbox): dispatch on ``kind``."""
+    from attachments.checks.pdf import check_pdf
+    from attachments.checks.photo import check_photo
+
+    return check_pdf(path, policy) if kind == "pdf" else check_photo(path, policy)
+
+
+def check_file_sandboxed(
+    path: Path | str, kind: Kind, policy: CheckPolicy | None = None, limits: SandboxLimits | None = None
+) -> Verdict:
+    """Check a file in a fresh limited child process; over-limit or killed children become rejections."""
+    worker = _Worker.start()
+    try:
+        return worker.run(path, kind, policy or CheckPolicy(), limits or SandboxLimits())
+    finally:
+        worker.dispose()
+
+
+class SandboxPool:
+    """Pre-started sandbox workers, one file per worker; thread-safe, call ``check`` from a thread pool."""
+
+    def __init__(self, size: int = 2, limits: SandboxLimits | None = None) -> None:
+        self.size = size
+        self.limits = limits or SandboxLimits()
+        self._idle: deque[_Worker] = deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._fill()
+
+    def check(self, path: Path | str, kind: Kind, policy: CheckPolicy | None = None) -> Verdict:
+        """Check one file in a pre-started worker and start a replacement."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("SandboxPool is closed")
+            worker = self._idle.popleft() if self._idle else None
+        if worker is None or worker.process.poll() is not None:
+            if worker is not None:
+                worker.dispose()
+            worker = _Worker.start()
+        self._fill()
+        try:
+            return worker.run(path, kind, policy or CheckPolicy(), self.limits)
+        finally:
+            worker.dispose()
+
+    def close(self) -> None:
+        """Stop the idle workers."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = list(self._idle), deque()
+        for worker in idle:
+            worker.dispose()
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _fill(self) -> None:
+        with self._lock:
+            while not self._closed and len(self._idle) < self.size:
+                self._idle.append(_Worker.start())
+
+
+class _Worker:
+    """One child process waiting for a single request."""
+
+    def __init__(self, process: subprocess.Popen[bytes], workdir: str) -> None:
+        self.process = process
+        self.workdir = workdir
+
+    @classmethod
+    def start(cls) -> _Worker:
+        workdir = tempfile.mkdtemp(prefix="attachments-check-")
+        env = {
+            **os.environ,
+            "TMPDIR": workdir,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1",
+            "MALLOC_ARENA_MAX": "2",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "attachments.checks._worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=workdir,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        return cls(process, workdir)
+
+    def run(self, path: Path | str, kind: Kind, policy: CheckPolicy, limits: SandboxLimits) -> Verdict:
+        started = time.perf_counter()
+        path = Path(path).resolve()
+        max_bytes = policy.pdf.max_bytes if kind == "pdf" else policy.photo.max_bytes
+        if path.stat().st_size > max_bytes:
+            return check_file(path, kind, policy)  # rejected on size alone, without reading the file
+        request = CheckRequest(path=str(path), kind=kind, policy=policy, limits=limits)
+        try:
+            out, err = self.process.communicate(request.model_dump_json().encode(), timeout=limits.wall_seconds)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            return _failure(kind, Code.CHECK_TIMEOUT, started, seconds=limits.wall_seconds)
+        verdict = _interpret(kind, self.process.returncode, out, err, limits, started)
+        return verdict.model_copy(update={"elapsed_ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    def dispose(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError, ValueError):
+                if self.process.stdin:
+                    self.process.stdin.close()
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self._kill()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+            self.process.communicate(timeout=5)
+
+
+def _interpret(
+    kind: Kind, returncode: int, out: bytes, err: bytes, limits: SandboxLimits, started: float
+) -> Verdict:
+    if returncode == 0:
+        try:
+            return Verdict.model_validate_json(out)
+        except ValidationError:
+            return _failure(kind, Code.CHECK_CRASHED, started, detail="unreadable result")
+    if returncode == EXIT_MEMORY or any(hint in err for hint in _MEMORY_HINTS):
+        return _failure(kind, Code.CHECK_MEMORY, started, limit_mb=limits.memory_bytes // MB)
+    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return _failure(kind, Code.CHECK_TIMEOUT, started, seconds=limits.cpu_seconds)
+    if returncode < 0:
+        detail = f"signal {signal.Signals(-returncode).name}"
+    else:
+        detail = f"exit status {returncode}"
+    return _failure(kind, Code.CHECK_CRASHED, started, detail=detail)
+
+
+def _failure(kind: Kind, code: Code, started: float, **params: str | int | float) -> Verdict:
+    report = Report(kind)
+    report.add(code, **params)
+    verdict = report.verdict(None)
+    return verdict.model_copy(update={"elapsed_ms": round((time.perf_counter() - started) * 1000, 1)})

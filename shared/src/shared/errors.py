@@ -1,0 +1,108 @@
+"""Errors as RFC 9457 problem details with a stable code and a message in Japanese and English."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    """An error a client can act on: HTTP status, stable machine code, and what to do in ja and en."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message_ja: str,
+        message_en: str,
+        *,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.status = status
+        self.code = code
+        self.message_ja = message_ja
+        self.message_en = message_en
+        self.extra = extra or {}
+
+    def __repr__(self) -> str:
+        return f"AppError(status={self.status}, code={self.code!r})"
+
+    def to_problem(self) -> dict[str, Any]:
+        """Return the problem-details body."""
+        return {
+            "type": f"urn:ras:error:{self.code}",
+            "title": self.message_en,
+            "status": self.status,
+            "code": self.code,
+            "message_ja": self.message_ja,
+            "message_en": self.message_en,
+            **self.extra,
+        }
+
+
+def problem(error: AppError) -> JSONResponse:
+    """Render an AppError as a problem+json response."""
+    return JSONResponse(error.to_problem(), status_code=error.status, media_type=PROBLEM_JSON)
+
+
+_HTTP_CODES: dict[int, tuple[str, str, str]] = {
+    401: ("auth.required", "サインインが必要です。サインインしてからやり直してください。", "Sign in first, then try again."),
+    403: ("auth.forbidden", "この操作を行う権限がありません。", "You are not allowed to do this."),
+    404: ("resource.not_found", "指定されたものが見つかりません。URL を確認してください。", "Not found. Check the address."),
+    405: ("request.method_not_allowed", "この方法では操作できません。", "This method is not allowed here."),
+    413: ("request.too_large", "送信されたデータが大きすぎます。", "The request is too large."),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error leave the service as problem details with ja and en messages."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return problem(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "problem": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        names = ", ".join(f["field"] for f in fields)
+        return problem(
+            AppError(
+                422,
+                "request.invalid",
+                f"入力内容に誤りがあります（{names}）。各項目を確認して入力し直してください。",
+                f"Some fields are not valid ({names}). Check each field and send again.",
+                extra={"fields": fields},
+            )
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, ja, en = _HTTP_CODES.get(
+            exc.status_code, (f"http.{exc.status_code}", "リクエストを処理できませんでした。", "The request could not be handled.")
+        )
+        return problem(AppError(exc.status_code, code, ja, en))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem(
+            AppError(
+                500,
+                "internal.error",
+                "システムで問題が発生しました。入力内容は保存されています。しばらくしてからもう一度お試しください。",
+                "Something went wrong on our side. Nothing you saved is lost; please try again in a moment.",
+            )
+        )

@@ -1,0 +1,88 @@
+"""Events published by the applications service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.events.envelope import Event, Recipient
+
+
+class _ApplicationEvent(Event):
+    producer: ClassVar[str] = "applications"
+    key_field: ClassVar[str] = "application_id"
+
+    application_id: uuid.UUID
+    recipients: list[Recipient] = Field(default_factory=list, description="Who must be told (applicant first).")
+
+
+class ApplicationSubmitted(_ApplicationEvent):
+    """An application was submitted and given its provisional receipt number (仮受付番号)."""
+
+    provisional_receipt_number: str
+    procedures: list[str]
+    status_of_residence: str
+    filer_user_id: uuid.UUID
+    applicant_id: uuid.UUID
+    bureau: str
+    over_10mb_declared: bool = False
+
+
+class ReceiptNumberAssigned(_ApplicationEvent):
+    """The official receipt number (受付番号) was assigned; the application is received."""
+
+    provisional_receipt_number: str
+    receipt_number: str
+
+
+class ApplicationReviewStarted(_ApplicationEvent):
+    """An officer started the review."""
+
+    officer_id: uuid.UUID
+
+
+class ApplicationReturned(_ApplicationEvent):
+    """The bureau asked for documents (返却中); a new attachment round is open."""
+
+    officer_id: uuid.UUID
+    requested_documents: list[str]
+    message: str = ""
+    round_number: int
+    receipt_number: str | None = None
+
+
+class ReviewCompleted(_ApplicationEvent):
+    """Review completed (審査完了): the fee due and what to send."""
+
+    officer_id: uuid.UUID
+    fee_yen: int
+    items_to_send: list[str]
+    receipt_number: str | None = None
+
+
+class CardDispatched(_ApplicationEvent):
+    """The residence card was dispatched."""
+
+    officer_id: uuid.UUID
+    receipt_number: str | None = None
+    dispatched_at: datetime | None = None
+
+
+class ApplicationClosed(_ApplicationEvent):
+    """The application's life ended normally."""
+
+
+class ApplicationWithdrawn(_ApplicationEvent):
+    """The filer withdrew the application."""
+
+    withdrawn_by: uuid.UUID
+
+
+class ApplicationRefused(_ApplicationEvent):
+    """The bureau refused the application."""
+
+    officer_id: uuid.UUID
+    reason: str = ""

@@ -1,0 +1,71 @@
+"""Events published by the identity service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from shared.events.envelope import Event
+
+UserCategory = Literal["foreign_national", "legal_representative", "relative", "officer", "operator"]
+Locale = Literal["ja", "en"]
+
+
+class _IdentityEvent(Event):
+    producer: ClassVar[str] = "identity"
+    key_field: ClassVar[str] = "user_id"
+
+    user_id: uuid.UUID
+
+
+class UserRegistered(_IdentityEvent):
+    """A person registered with their card under a category; the e-mail still needs its set-up link."""
+
+    category: UserCategory
+    email: str
+    locale: Locale | None = None
+
+
+class PasswordSetupRequested(_IdentityEvent):
+    """A single-use password set-up link was made (registration, or a re-send)."""
+
+    email: str
+    locale: Locale | None = None
+    setup_url: str
+    expires_at: datetime
+
+
+class AuthIdIssued(_IdentityEvent):
+    """The password was set and the 認証ID issued; the user must be told it."""
+
+    email: str
+    locale: Locale | None = None
+    auth_id: str
+
+
+class PasswordExpiring(_IdentityEvent):
+    """The password expires soon (reminder 30 and 7 days before, as policy)."""
+
+    email: str
+    locale: Locale | None = None
+    expires_at: datetime
+    days_left: int
+
+
+class PasswordResetRequested(_IdentityEvent):
+    """The user asked to reset a forgotten password; the link goes by e-mail."""
+
+    email: str
+    locale: Locale | None = None
+    reset_url: str
+    expires_at: datetime
+
+
+class RepresentationRegistered(_IdentityEvent):
+    """A legal representative or relative recorded the applicant they act for."""
+
+    representation_id: uuid.UUID
+    applicant_id: uuid.UUID
+    basis: Literal["parental_authority", "guardianship", "applicant_under_16", "illness"]
+    relationship: str

@@ -1,0 +1,30 @@
+"""Test session set-up: the real infrastructure starts once, lazily, and stops at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from shared.auth import generate_keypair
+from shared.migrations import upgrade
+
+from tests.support.apps import Infra
+from tests.support.stack import ROOT, TestStack
+
+SERVICES = ("identity", "applications", "attachments", "notifications")
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    """Start Kafka, PostgreSQL and the SMTP catcher once; fresh, migrated databases for every service."""
+    stack = TestStack()
+    stack.start()
+    try:
+        for service in SERVICES:
+            stack.create_database(f"ras_test_{service}", fresh=True)
+            upgrade(ROOT / "services" / service, stack.database_url(f"ras_test_{service}"))
+        private, public = generate_keypair()
+        yield Infra(stack=stack, private_key=private, public_key=public)
+    finally:
+        stack.stop()
