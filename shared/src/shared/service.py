@@ -131,5 +131,5 @@ def build_app(
 
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider, exclude_urls="alive,ready")
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider, excluded_urls="alive,ready", exclude_spans=["receive", "send"])
     return app

@@ -1,0 +1,102 @@
+"""Idempotent consumers and dead letters, on the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from faststream.kafka import KafkaBroker
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import create_engine, session_factory
+from shared.events import UserRegistered
+from shared.messaging.consumer import subscribe_event
+from shared.messaging.tables import inbox_message
+from shared.settings import MessagingSettings
+
+from tests.support.apps import Infra, eventually
+from tests.support.kafka import header, produce, read_topic
+
+pytestmark = pytest.mark.integration
+
+TOPIC = UserRegistered.topic()
+
+
+def registered(user_id: uuid.UUID | None = None, email: str = "a@example.jp") -> UserRegistered:
+    """Return a new UserRegistered event."""
+    return UserRegistered(user_id=user_id or uuid.uuid4(), category="foreign_national", email=email)
+
+
+async def test_a_redelivered_event_has_no_second_effect_and_a_poison_message_goes_to_the_dead_letter_topic(
+    infra: Infra,
+) -> None:
+    engine = create_engine(infra.db_url("identity"))
+    sessions = session_factory(engine)
+    consumer = f"test-consumer-{uuid.uuid4().hex[:8]}"
+    async with sessions() as session, session.begin():
+        await session.execute(text("CREATE TABLE IF NOT EXISTS test_effect (event_id uuid, consumer text)"))
+    poison_user = uuid.uuid4()
+    handled: list[uuid.UUID] = []
+
+    async def handler(session: AsyncSession, event: UserRegistered) -> None:
+        handled.append(event.event_id)
+        if event.user_id == poison_user:
+            raise RuntimeError("this handler cannot cope with this event")
+        await session.execute(
+            text("INSERT INTO test_effect VALUES (:e, :c)"), {"e": event.event_id, "c": consumer}
+        )
+
+    broker = KafkaBroker(infra.stack.kafka_bootstrap, allow_auto_create_topics=False)
+    subscribe_event(
+        broker, UserRegistered, handler, consumer=consumer, sessions=sessions,
+        settings=MessagingSettings(consumer_max_attempts=3, consumer_backoff_s=0.01),
+    )
+    key = uuid.uuid4()
+    first, failing, after = registered(key), registered(poison_user), registered(key)
+    bootstrap = infra.stack.kafka_bootstrap
+    await broker.start()
+    try:
+        await produce(bootstrap, TOPIC, first.model_dump_json().encode(), key=str(key).encode())
+        await produce(bootstrap, TOPIC, first.model_dump_json().encode(), key=str(key).encode())  # redelivery
+        await produce(bootstrap, TOPIC, b"{not json", key=str(key).encode())  # unparseable
+        await produce(bootstrap, TOPIC, failing.model_dump_json().encode(), key=str(key).encode())  # handler fails
+        await produce(bootstrap, TOPIC, after.model_dump_json().encode(), key=str(key).encode())
+
+        async def effects() -> list[uuid.UUID]:
+            async with sessions() as session:
+                rows = await session.execute(
+                    text("SELECT event_id FROM test_effect WHERE consumer = :c"), {"c": consumer}
+                )
+                return [r[0] for r in rows]
+
+        async def after_done() -> bool:
+            return after.event_id in await effects()
+
+        await eventually(after_done, timeout=60)
+        done = await effects()
+        assert done.count(first.event_id) == 1, "the redelivered event had a second effect"
+        assert failing.event_id not in done
+        assert handled.count(failing.event_id) == 3, "the failing handler is retried a bounded number of times"
+        async with sessions() as session:
+            inbox = await session.scalar(
+                select(func.count()).where(inbox_message.c.consumer == consumer, inbox_message.c.event_id == first.event_id)
+            )
+        assert inbox == 1
+
+        def two_dead_letters(records: list) -> bool:  # type: ignore[type-arg]
+            return len([r for r in records if header(r, "x-dlq-consumer") == consumer]) >= 2
+
+        dead = [r for r in await read_topic(bootstrap, f"{TOPIC}.dlq", until=two_dead_letters)
+                if header(r, "x-dlq-consumer") == consumer]
+        assert dead[0].value == b"{not json"
+        assert (header(dead[0], "x-dlq-error") or "").startswith("unparseable")
+        assert json.loads(dead[1].value)["event_id"] == str(failing.event_id)
+        assert "cannot cope" in (header(dead[1], "x-dlq-error") or "")
+        assert header(dead[1], "x-dlq-topic") == TOPIC
+    finally:
+        await broker.stop()
+        await engine.dispose()
+        await asyncio.sleep(0)
