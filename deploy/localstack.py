@@ -79,7 +79,12 @@ class Ports:
     postgres: int = 15432
     smtp: int = 1025
     services: dict[str, int] = field(
-        default_factory=lambda: {"identity": 8101, "applications": 8102, "attachments": 8103, "notifications": 8104}
+        default_factory=lambda: {
+            "identity": 8101,
+            "applications": 8102,
+            "attachments": 8103,
+            "notifications": 8104,
+        }
     )
     card_gateway: int = 8105
 
@@ -126,24 +131,23 @@ class Proc:
         """Start ``argv`` in its own session, logging to the log file."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.logfile, "ab")  # noqa: SIM115 - handed to the child
-        kwargs: dict[str, object] = {}
+        uid = gid = None
         if user is not None:
             info = pwd.getpwnam(user)
-            kwargs["user"] = info.pw_uid
-            kwargs["group"] = info.pw_gid
-            kwargs["extra_groups"] = []
-        proc = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,
-            cwd=ROOT,
-            **kwargs,  # type: ignore[arg-type]
-        )
-        log.close()
+            uid, gid = info.pw_uid, info.pw_gid
+        with open(self.logfile, "ab") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+                cwd=ROOT,
+                user=uid,
+                group=gid,
+                extra_groups=[] if uid is not None else None,
+            )
         _children[proc.pid] = proc
         self.pidfile.write_text(str(proc.pid))
         return proc.pid
@@ -193,8 +197,16 @@ class Stack:
         if (KAFKA_LIB / ".complete").exists():
             return
         subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(ROOT / "deploy/kafka/pom.xml"), "dependency:copy-dependencies",
-             f"-DoutputDirectory={KAFKA_LIB}", "-DincludeScope=runtime"],
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(ROOT / "deploy/kafka/pom.xml"),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={KAFKA_LIB}",
+                "-DincludeScope=runtime",
+            ],
             check=True,
         )
         (KAFKA_LIB / ".complete").touch()
@@ -240,9 +252,15 @@ class Stack:
 
     def _java(self, *args: str, heap: str = "512m") -> list[str]:
         return [
-            "java", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java",
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j.configuration=file:{self.var / 'kafka' / 'log4j.properties'}",
-            "-cp", f"{KAFKA_LIB}/*", *args,
+            "-cp",
+            f"{KAFKA_LIB}/*",
+            *args,
         ]
 
     def start_kafka(self, timeout: float = 90) -> None:
@@ -325,15 +343,40 @@ class Stack:
             info = pwd.getpwnam(user)
             os.chown(pgdir, info.pw_uid, info.pw_gid)
         if not (self.pg_data / "PG_VERSION").exists():
-            cmd = [self.pg_bin("initdb"), "-D", str(self.pg_data), "-U", "ras", "-A", "trust", "-E", "UTF8",
-                   "--locale=C.UTF-8", "--no-sync"]
+            cmd = [
+                self.pg_bin("initdb"),
+                "-D",
+                str(self.pg_data),
+                "-U",
+                "ras",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
             if user:
                 cmd = ["runuser", "-u", user, "--", *cmd]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         proc.start(
-            [self.pg_bin("postgres"), "-D", str(self.pg_data), "-p", str(self.ports.postgres),
-             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={pgdir}",
-             "-c", "max_connections=300", "-c", "shared_buffers=128MB", "-c", "fsync=on"],
+            [
+                self.pg_bin("postgres"),
+                "-D",
+                str(self.pg_data),
+                "-p",
+                str(self.ports.postgres),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={pgdir}",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "shared_buffers=128MB",
+                "-c",
+                "fsync=on",
+            ],
             user=user,
         )
         wait_until(lambda: port_open(self.ports.postgres), timeout, "PostgreSQL to listen")
@@ -345,7 +388,9 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                conn = await asyncpg.connect(host="127.0.0.1", port=self.ports.postgres, user="ras", database="postgres")
+                conn = await asyncpg.connect(
+                    host="127.0.0.1", port=self.ports.postgres, user="ras", database="postgres"
+                )
                 await conn.close()
                 return
             except Exception as exc:
@@ -359,7 +404,9 @@ class Stack:
         async def run() -> None:
             import asyncpg
 
-            conn = await asyncpg.connect(host="127.0.0.1", port=self.ports.postgres, user="ras", database="postgres")
+            conn = await asyncpg.connect(
+                host="127.0.0.1", port=self.ports.postgres, user="ras", database="postgres"
+            )
             try:
                 if fresh:
                     await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -375,7 +422,15 @@ class Stack:
         """Apply the service's Alembic migrations to its database."""
         env = {**os.environ, "RAS_MIGRATION_DATABASE_URL": self.database_url(SERVICES[service]["db"])}
         subprocess.run(
-            [PYTHON, "-m", "alembic", "-c", str(ROOT / "services" / service / "alembic.ini"), "upgrade", "head"],
+            [
+                PYTHON,
+                "-m",
+                "alembic",
+                "-c",
+                str(ROOT / "services" / service / "alembic.ini"),
+                "upgrade",
+                "head",
+            ],
             check=True,
             env=env,
             cwd=ROOT / "services" / service,
@@ -389,8 +444,16 @@ class Stack:
         if proc.pid() is not None and port_open(self.ports.smtp):
             return
         self.mail_dir.mkdir(parents=True, exist_ok=True)
-        proc.start([PYTHON, str(ROOT / "deploy" / "mailcatcher.py"), "--port", str(self.ports.smtp),
-                    "--dir", str(self.mail_dir)])
+        proc.start(
+            [
+                PYTHON,
+                str(ROOT / "deploy" / "mailcatcher.py"),
+                "--port",
+                str(self.ports.smtp),
+                "--dir",
+                str(self.mail_dir),
+            ]
+        )
         wait_until(lambda: port_open(self.ports.smtp), timeout, "the SMTP catcher to listen")
 
     # ---------------------------------------------------------------- services
@@ -438,8 +501,20 @@ class Stack:
         if proc.pid() is not None and port_open(port):
             return
         proc.start(
-            [PYTHON, "-m", "uvicorn", "--factory", f"{module}:app_from_env", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "20"],
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"{module}:app_from_env",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "20",
+            ],
             env=self.service_env(service),
         )
         wait_until(lambda: port_open(port) or proc.pid() is None, timeout, f"{service} to listen")

@@ -26,7 +26,7 @@ class EmlWriter:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         """Refuse ``reject-*`` recipients permanently, accept the others."""
@@ -35,19 +35,22 @@ class EmlWriter:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Write the message with its envelope recipients as an .eml file."""
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
         content: Any = envelope.original_content or envelope.content or b""
         data = content if isinstance(content, bytes) else str(content).encode()
         header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\nX-Envelope-From: {envelope.mail_from}\r\n"
+        await asyncio.to_thread(self._write, name, header.encode() + data)
+        return "250 Message accepted for delivery"
+
+    def _write(self, name: str, data: bytes) -> None:
         tmp = self.directory / f".{name}.tmp"
         with open(tmp, "wb") as fh:
-            fh.write(header.encode() + data)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         tmp.rename(self.directory / name)
-        return "250 Message accepted for delivery"
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ import pytest
 
 from shared.auth import generate_keypair
 from shared.migrations import upgrade
-
 from tests.support.apps import Infra
 from tests.support.stack import ROOT, TestStack
 

@@ -16,7 +16,6 @@ from shared.events import UserRegistered
 from shared.messaging.consumer import subscribe_event
 from shared.messaging.tables import inbox_message
 from shared.settings import MessagingSettings
-
 from tests.support.apps import Infra, eventually
 from tests.support.kafka import header, produce, read_topic
 
@@ -51,7 +50,11 @@ async def test_a_redelivered_event_has_no_second_effect_and_a_poison_message_goe
 
     broker = KafkaBroker(infra.stack.kafka_bootstrap, allow_auto_create_topics=False)
     subscribe_event(
-        broker, UserRegistered, handler, consumer=consumer, sessions=sessions,
+        broker,
+        UserRegistered,
+        handler,
+        consumer=consumer,
+        sessions=sessions,
         settings=MessagingSettings(consumer_max_attempts=3, consumer_backoff_s=0.01),
     )
     key = uuid.uuid4()
@@ -62,7 +65,9 @@ async def test_a_redelivered_event_has_no_second_effect_and_a_poison_message_goe
         await produce(bootstrap, TOPIC, first.model_dump_json().encode(), key=str(key).encode())
         await produce(bootstrap, TOPIC, first.model_dump_json().encode(), key=str(key).encode())  # redelivery
         await produce(bootstrap, TOPIC, b"{not json", key=str(key).encode())  # unparseable
-        await produce(bootstrap, TOPIC, failing.model_dump_json().encode(), key=str(key).encode())  # handler fails
+        await produce(
+            bootstrap, TOPIC, failing.model_dump_json().encode(), key=str(key).encode()
+        )  # handler fails
         await produce(bootstrap, TOPIC, after.model_dump_json().encode(), key=str(key).encode())
 
         async def effects() -> list[uuid.UUID]:
@@ -79,18 +84,25 @@ async def test_a_redelivered_event_has_no_second_effect_and_a_poison_message_goe
         done = await effects()
         assert done.count(first.event_id) == 1, "the redelivered event had a second effect"
         assert failing.event_id not in done
-        assert handled.count(failing.event_id) == 3, "the failing handler is retried a bounded number of times"
+        assert handled.count(failing.event_id) == 3, (
+            "the failing handler is retried a bounded number of times"
+        )
         async with sessions() as session:
             inbox = await session.scalar(
-                select(func.count()).where(inbox_message.c.consumer == consumer, inbox_message.c.event_id == first.event_id)
+                select(func.count()).where(
+                    inbox_message.c.consumer == consumer, inbox_message.c.event_id == first.event_id
+                )
             )
         assert inbox == 1
 
         def two_dead_letters(records: list) -> bool:  # type: ignore[type-arg]
             return len([r for r in records if header(r, "x-dlq-consumer") == consumer]) >= 2
 
-        dead = [r for r in await read_topic(bootstrap, f"{TOPIC}.dlq", until=two_dead_letters)
-                if header(r, "x-dlq-consumer") == consumer]
+        dead = [
+            r
+            for r in await read_topic(bootstrap, f"{TOPIC}.dlq", until=two_dead_letters)
+            if header(r, "x-dlq-consumer") == consumer
+        ]
         assert dead[0].value == b"{not json"
         assert (header(dead[0], "x-dlq-error") or "").startswith("unparseable")
         assert json.loads(dead[1].value)["event_id"] == str(failing.event_id)

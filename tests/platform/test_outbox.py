@@ -14,7 +14,6 @@ from shared.events import UserRegistered
 from shared.messaging.outbox import OutboxRelay, add_event
 from shared.messaging.tables import outbox_message
 from shared.settings import KafkaSettings, MessagingSettings
-
 from tests.support.apps import Infra, eventually
 from tests.support.kafka import event_ids, has_ids, read_topic
 
@@ -32,7 +31,9 @@ def registered(user_id: uuid.UUID | None = None) -> UserRegistered:
 async def test_publishes_an_event_after_commit_and_never_after_rollback(infra: Infra) -> None:
     engine = create_engine(infra.db_url("identity"))
     sessions = session_factory(engine)
-    relay = OutboxRelay(sessions, KafkaSettings(bootstrap_servers=infra.stack.kafka_bootstrap), client_id="t", settings=FAST)
+    relay = OutboxRelay(
+        sessions, KafkaSettings(bootstrap_servers=infra.stack.kafka_bootstrap), client_id="t", settings=FAST
+    )
     user = uuid.uuid4()
     rolled_back, committed = registered(user), registered(user)  # same key: same partition, in order
     relay.start()
@@ -43,7 +44,9 @@ async def test_publishes_an_event_after_commit_and_never_after_rollback(infra: I
             await transaction.rollback()
         async with sessions() as session, session.begin():
             await add_event(session, committed)
-        records = await read_topic(infra.stack.kafka_bootstrap, TOPIC, until=has_ids({str(committed.event_id)}))
+        records = await read_topic(
+            infra.stack.kafka_bootstrap, TOPIC, until=has_ids({str(committed.event_id)})
+        )
         ids = event_ids(records)
         assert str(committed.event_id) in ids
         assert str(rolled_back.event_id) not in ids
@@ -54,9 +57,13 @@ async def test_publishes_an_event_after_commit_and_never_after_rollback(infra: I
         await engine.dispose()
 
 
-async def test_every_event_committed_while_the_broker_is_dead_is_published_after_it_restarts(infra: Infra) -> None:
+async def test_every_event_committed_while_the_broker_is_dead_is_published_after_it_restarts(
+    infra: Infra,
+) -> None:
     if infra.stack.external_kafka:
-        pytest.fail("this test kills the broker: run it with the session's own Kafka (unset RAS_TEST_KAFKA_BOOTSTRAP)")
+        pytest.fail(
+            "this test kills the broker: run it with the session's own Kafka (unset RAS_TEST_KAFKA_BOOTSTRAP)"
+        )
     engine = create_engine(infra.db_url("identity"))
     sessions = session_factory(engine)
     kafka = KafkaSettings(bootstrap_servers=infra.stack.kafka_bootstrap, request_timeout_ms=3000)
@@ -76,7 +83,8 @@ async def test_every_event_committed_while_the_broker_is_dead_is_published_after
         async with sessions() as session:
             unsent = await session.scalar(
                 select(func.count()).where(
-                    outbox_message.c.event_id.in_([e.event_id for e in events]), outbox_message.c.sent_at.is_(None)
+                    outbox_message.c.event_id.in_([e.event_id for e in events]),
+                    outbox_message.c.sent_at.is_(None),
                 )
             )
         assert unsent == len(events), "nothing can be published while the broker is dead"
@@ -86,7 +94,8 @@ async def test_every_event_committed_while_the_broker_is_dead_is_published_after
             async with sessions() as session:
                 left = await session.scalar(
                     select(func.count()).where(
-                        outbox_message.c.event_id.in_([e.event_id for e in events]), outbox_message.c.sent_at.is_(None)
+                        outbox_message.c.event_id.in_([e.event_id for e in events]),
+                        outbox_message.c.sent_at.is_(None),
                     )
                 )
             return left == 0

@@ -17,7 +17,6 @@ import httpx
 from fastapi import FastAPI
 
 from shared.settings import AuthSettings, KafkaSettings, MessagingSettings
-
 from tests.support.stack import TestStack
 
 
@@ -39,7 +38,9 @@ class Infra:
             "database_url": self.db_url(service),
             "kafka": KafkaSettings(bootstrap_servers=self.stack.kafka_bootstrap, request_timeout_ms=5000),
             "auth": AuthSettings(public_key_pem=self.public_key),
-            "messaging": MessagingSettings(outbox_poll_interval_s=0.2, outbox_max_backoff_s=1.0, consumer_backoff_s=0.05),
+            "messaging": MessagingSettings(
+                outbox_poll_interval_s=0.2, outbox_max_backoff_s=1.0, consumer_backoff_s=0.05
+            ),
         }
 
 
@@ -72,7 +73,7 @@ def read_mail(directory: Path) -> list[EmailMessage]:
     for path in sorted(directory.glob("*.eml")):
         with open(path, "rb") as fh:
             messages.append(email.message_from_binary_file(fh, policy=email.policy.default))
-    return messages  # type: ignore[return-value]
+    return messages
 
 
 def mail_to(directory: Path, address: str) -> list[EmailMessage]:

@@ -13,7 +13,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool], timeout: float = 30
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    timeout: float = 30,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Read ``topic`` from the beginning until ``until(records)`` holds; fail after ``timeout``."""
     consumer = AIOKafkaConsumer(
@@ -43,14 +47,20 @@ def event_ids(records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
     ids = []
     for r in records:
         try:
-            ids.append(json.loads(r.value)["event_id"])  # type: ignore[arg-type]
+            ids.append(json.loads(r.value or b"")["event_id"])
         except (ValueError, KeyError, TypeError):
             continue
     return ids
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, *, key: bytes | None = None,
-                  headers: list[tuple[str, bytes]] | None = None) -> None:
+async def produce(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    *,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
     """Publish one raw message and wait for the broker's acknowledgement."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()

@@ -25,7 +25,10 @@ class TestStack(Stack):
 
     def __init__(self) -> None:
         ports = Ports(
-            kafka=29092, kafka_controller=29093, postgres=25432, smtp=2525,
+            kafka=29092,
+            kafka_controller=29093,
+            postgres=25432,
+            smtp=2525,
             services={"identity": 28101, "applications": 28102, "attachments": 28103, "notifications": 28104},
             card_gateway=28105,
         )
@@ -53,7 +56,10 @@ class TestStack(Stack):
 
     def stop(self) -> None:
         """Stop what this session started."""
-        for name, external in (("smtp", self.external_smtp), ("kafka", self.external_kafka),
-                               ("postgres", self.external_postgres)):
+        for name, external in (
+            ("smtp", self.external_smtp),
+            ("kafka", self.external_kafka),
+            ("postgres", self.external_postgres),
+        ):
             if not external:
                 self.proc(name).stop()

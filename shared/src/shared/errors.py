@@ -56,9 +56,17 @@ def problem(error: AppError) -> JSONResponse:
 
 
 _HTTP_CODES: dict[int, tuple[str, str, str]] = {
-    401: ("auth.required", "サインインが必要です。サインインしてからやり直してください。", "Sign in first, then try again."),
+    401: (
+        "auth.required",
+        "サインインが必要です。サインインしてからやり直してください。",
+        "Sign in first, then try again.",
+    ),
     403: ("auth.forbidden", "この操作を行う権限がありません。", "You are not allowed to do this."),
-    404: ("resource.not_found", "指定されたものが見つかりません。URL を確認してください。", "Not found. Check the address."),
+    404: (
+        "resource.not_found",
+        "指定されたものが見つかりません。URL を確認してください。",
+        "Not found. Check the address.",
+    ),
     405: ("request.method_not_allowed", "この方法では操作できません。", "This method is not allowed here."),
     413: ("request.too_large", "送信されたデータが大きすぎます。", "The request is too large."),
 }
@@ -74,7 +82,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "problem": err.get("msg", "")}
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "problem": err.get("msg", ""),
+            }
             for err in exc.errors()
         ]
         names = ", ".join(f["field"] for f in fields)
@@ -91,7 +102,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, ja, en = _HTTP_CODES.get(
-            exc.status_code, (f"http.{exc.status_code}", "リクエストを処理できませんでした。", "The request could not be handled.")
+            exc.status_code,
+            (
+                f"http.{exc.status_code}",
+                "リクエストを処理できませんでした。",
+                "The request could not be handled.",
+            ),
         )
         return problem(AppError(exc.status_code, code, ja, en))
 

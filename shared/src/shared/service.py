@@ -38,9 +38,13 @@ class ServiceRuntime:
         self.tracer_provider = tracer_provider(name, settings.telemetry)
         self.engine: AsyncEngine = create_engine(settings.database_url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
-        self.broker: KafkaBroker = create_broker(settings.kafka, service=name, tracer_provider=self.tracer_provider)
+        self.broker: KafkaBroker = create_broker(
+            settings.kafka, service=name, tracer_provider=self.tracer_provider
+        )
         self.relay: OutboxRelay | None = (
-            OutboxRelay(self.sessions, settings.kafka, client_id=f"{name}-outbox", settings=settings.messaging)
+            OutboxRelay(
+                self.sessions, settings.kafka, client_id=f"{name}-outbox", settings=settings.messaging
+            )
             if relay
             else None
         )
@@ -131,5 +135,10 @@ def build_app(
 
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider, excluded_urls="alive,ready", exclude_spans=["receive", "send"])
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=runtime.tracer_provider,
+        excluded_urls="alive,ready",
+        exclude_spans=["receive", "send"],
+    )
     return app

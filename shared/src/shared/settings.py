@@ -26,7 +26,9 @@ class AuthSettings(BaseModel):
     @model_validator(mode="after")
     def _one_key(self) -> AuthSettings:
         if not self.public_key_pem and not self.public_key_file:
-            raise ValueError("set AUTH__PUBLIC_KEY_FILE or AUTH__PUBLIC_KEY_PEM (identity's token verification key)")
+            raise ValueError(
+                "set AUTH__PUBLIC_KEY_FILE or AUTH__PUBLIC_KEY_PEM (identity's token verification key)"
+            )
         if self.public_key_file and not self.public_key_file.is_file():
             raise ValueError(f"AUTH__PUBLIC_KEY_FILE {self.public_key_file} does not exist")
         return self

@@ -76,7 +76,9 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(service: str, settings: TelemetrySettings) -> None:
     """Send the root logger's records to stderr, as JSON lines when configured."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(service) if settings.json_logs else logging.Formatter(logging.BASIC_FORMAT))
+    handler.setFormatter(
+        JsonFormatter(service) if settings.json_logs else logging.Formatter(logging.BASIC_FORMAT)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

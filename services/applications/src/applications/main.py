@@ -18,4 +18,4 @@ def create_app(settings: ApplicationsSettings) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Uvicorn factory: read the settings from the environment (fails fast when incomplete)."""
-    return create_app(ApplicationsSettings())  # type: ignore[call-arg]
+    return create_app(ApplicationsSettings())

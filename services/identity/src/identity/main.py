@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from shared.service import ServiceRuntime, build_app
 
 from identity.config import IdentitySettings
 from identity.entrypoints.http import router
+from shared.service import ServiceRuntime, build_app
 
 SERVICE = "identity"
 
@@ -19,4 +19,4 @@ def create_app(settings: IdentitySettings) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Uvicorn factory: read the settings from the environment (fails fast when incomplete)."""
-    return create_app(IdentitySettings())  # type: ignore[call-arg]
+    return create_app(IdentitySettings())

@@ -17,7 +17,10 @@ def create_app(settings: NotificationsSettings, *, sender: MailSender | None = N
     """Return the notifications app: consumers, the delivery worker and the outbox relay."""
     runtime = ServiceRuntime(SERVICE, settings)
     worker = DeliveryWorker(
-        runtime.sessions, sender or AiosmtplibSender(settings.smtp), mail=settings.mail, policy=settings.delivery
+        runtime.sessions,
+        sender or AiosmtplibSender(settings.smtp),
+        mail=settings.mail,
+        policy=settings.delivery,
     )
     register(runtime, settings.mail, worker)
     runtime.background.append(worker.run)
@@ -28,4 +31,4 @@ def create_app(settings: NotificationsSettings, *, sender: MailSender | None = N
 
 def app_from_env() -> FastAPI:
     """Uvicorn factory: read the settings from the environment (fails fast when incomplete)."""
-    return create_app(NotificationsSettings())  # type: ignore[call-arg]
+    return create_app(NotificationsSettings())

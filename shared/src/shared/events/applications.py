@@ -16,7 +16,9 @@ class _ApplicationEvent(Event):
     key_field: ClassVar[str] = "application_id"
 
     application_id: uuid.UUID
-    recipients: list[Recipient] = Field(default_factory=list, description="Who must be told (applicant first).")
+    recipients: list[Recipient] = Field(
+        default_factory=list, description="Who must be told (applicant first)."
+    )
 
 
 class ApplicationSubmitted(_ApplicationEvent):

@@ -38,7 +38,9 @@ class Event(BaseModel):
     event_version: int = Field(default=1, description="Major version of the contract.")
     occurred_at: datetime = Field(default_factory=utcnow, description="When the fact happened (UTC).")
     correlation_id: uuid.UUID | None = Field(default=None, description="Id shared by a whole conversation.")
-    causation_id: uuid.UUID | None = Field(default=None, description="Id of the event or request that caused it.")
+    causation_id: uuid.UUID | None = Field(
+        default=None, description="Id of the event or request that caused it."
+    )
 
     def model_post_init(self, __context: Any) -> None:
         """Fill the type and version from the class, so callers never spell them."""

@@ -9,7 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from shared.settings import KafkaSettings
 
 
-def create_broker(kafka: KafkaSettings, *, service: str, tracer_provider: TracerProvider | None) -> KafkaBroker:
+def create_broker(
+    kafka: KafkaSettings, *, service: str, tracer_provider: TracerProvider | None
+) -> KafkaBroker:
     """Return a broker for ``service``; its subscribers and publishers trace through Kafka headers."""
     middlewares = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
     return KafkaBroker(

@@ -33,7 +33,14 @@ Handler = Callable[[AsyncSession, E], Awaitable[None]]
 
 
 async def publish_dead_letter(
-    broker: KafkaBroker, *, topic: str, body: bytes, key: bytes | None, headers: dict[str, str], error: str, consumer: str
+    broker: KafkaBroker,
+    *,
+    topic: str,
+    body: bytes,
+    key: bytes | None,
+    headers: dict[str, str],
+    error: str,
+    consumer: str,
 ) -> None:
     """Publish a failed message to ``<topic>.dlq`` with the error, the consumer and the original headers."""
     dlq_headers = {**headers, "x-dlq-error": error[:2000], "x-dlq-consumer": consumer, "x-dlq-topic": topic}
@@ -71,13 +78,21 @@ def subscribe_event(
         raw: Any = message.raw_message
         body: bytes = message.body
         key: bytes | None = getattr(raw, "key", None)
-        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (message.headers or {}).items()}
+        headers = {
+            k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (message.headers or {}).items()
+        }
         try:
             event = event_type.model_validate_json(body)
         except ValidationError as exc:
             log.error("unparseable %s on %s; sent to the dead-letter topic", event_type.__name__, topic)
             await publish_dead_letter(
-                broker, topic=topic, body=body, key=key, headers=headers, error=f"unparseable: {exc}", consumer=consumer
+                broker,
+                topic=topic,
+                body=body,
+                key=key,
+                headers=headers,
+                error=f"unparseable: {exc}",
+                consumer=consumer,
             )
             return
         error: BaseException | None = None
@@ -92,11 +107,18 @@ def subscribe_event(
                 error = exc
                 log.warning(
                     "%s failed on %s %s (attempt %d/%d)",
-                    consumer, event.event_type, event.event_id, attempt, policy.consumer_max_attempts, exc_info=True,
+                    consumer,
+                    event.event_type,
+                    event.event_id,
+                    attempt,
+                    policy.consumer_max_attempts,
+                    exc_info=True,
                 )
                 if attempt < policy.consumer_max_attempts:
                     await asyncio.sleep(policy.consumer_backoff_s * 2 ** (attempt - 1))
-        log.error("%s gave up on %s %s; sent to the dead-letter topic", consumer, event.event_type, event.event_id)
+        log.error(
+            "%s gave up on %s %s; sent to the dead-letter topic", consumer, event.event_type, event.event_id
+        )
         await publish_dead_letter(
             broker, topic=topic, body=body, key=key, headers=headers, error=repr(error), consumer=consumer
         )

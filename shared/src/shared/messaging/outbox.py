@@ -10,6 +10,7 @@ ever skipped. A commit wakes the relay at once, so latency stays low; otherwise 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -185,10 +186,8 @@ class OutboxRelay:
                 await asyncio.sleep(backoff * (0.5 + random.random() / 2))
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.outbox_poll_interval_s)
-            except TimeoutError:
-                pass
 
     def start(self) -> None:
         """Start the sweeping task."""

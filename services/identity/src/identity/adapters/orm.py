@@ -1,8 +1,9 @@
 """Tables of the identity service (SQLAlchemy Core, with the project's naming convention)."""
 
-from shared.db import new_metadata
 from sqlalchemy import Column, DateTime, String, Table, func
 from sqlalchemy.dialects.postgresql import UUID
+
+from shared.db import new_metadata
 
 metadata = new_metadata()
 

@@ -7,11 +7,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, EmailStr
+
+from identity.adapters.orm import user_account
 from shared.events import UserRegistered
 from shared.messaging.outbox import add_event
 from shared.service import ServiceRuntime
-
-from identity.adapters.orm import user_account
 
 router = APIRouter(prefix="/api/identity", tags=["identity"])
 

@@ -37,6 +37,10 @@ def register(runtime: ServiceRuntime, mail: MailSettings, worker: DeliveryWorker
         wake_after_commit(session, worker)
 
     subscribe_event(
-        runtime.broker, UserRegistered, on_user_registered, consumer=CONSUMER, sessions=runtime.sessions,
+        runtime.broker,
+        UserRegistered,
+        on_user_registered,
+        consumer=CONSUMER,
+        sessions=runtime.sessions,
         settings=runtime.settings.messaging,
     )

@@ -10,6 +10,7 @@ database, so a restart loses nothing); permanent ones (5xx, invalid address) sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -134,7 +135,10 @@ class DeliveryWorker:
             rows = (
                 await session.execute(
                     select(email_delivery)
-                    .where(email_delivery.c.status == "pending", email_delivery.c.next_attempt_at <= datetime.now(UTC))
+                    .where(
+                        email_delivery.c.status == "pending",
+                        email_delivery.c.next_attempt_at <= datetime.now(UTC),
+                    )
                     .order_by(email_delivery.c.next_attempt_at)
                     .limit(self._policy.batch_size)
                     .with_for_update(skip_locked=True)
@@ -179,11 +183,15 @@ class DeliveryWorker:
         await add_event(session, EmailDelivered(**common, message_id=row.message_id))
 
     @staticmethod
-    async def _finish(session: AsyncSession, delivery_id: uuid.UUID, attempts: int, status: str, error: str | None) -> None:
+    async def _finish(
+        session: AsyncSession, delivery_id: uuid.UUID, attempts: int, status: str, error: str | None
+    ) -> None:
         values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error}
         if status == "delivered":
             values["delivered_at"] = datetime.now(UTC)
-        await session.execute(update(email_delivery).where(email_delivery.c.id == delivery_id).values(**values))
+        await session.execute(
+            update(email_delivery).where(email_delivery.c.id == delivery_id).values(**values)
+        )
 
     async def run(self) -> None:
         """Deliver until cancelled; sleep until woken or the poll interval passes."""
@@ -196,7 +204,5 @@ class DeliveryWorker:
             except Exception:
                 log.exception("delivery sweep failed; retrying")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._policy.poll_interval_s)
-            except TimeoutError:
-                pass

@@ -56,4 +56,8 @@ def render(name: str, locale: str | None, context: dict[str, Any], mail: MailSet
     html = None
     if ja.html and en.html:
         html = f"{ja.html}\n<hr>\n{en.html}"
-    return RenderedMail(f"{ja.subject} / {en.subject}", f"{ja.text}\n----------------------------------------\n\n{en.text}", html)
+    return RenderedMail(
+        f"{ja.subject} / {en.subject}",
+        f"{ja.text}\n----------------------------------------\n\n{en.text}",
+        html,
+    )
