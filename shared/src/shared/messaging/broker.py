@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
@@ -23,4 +25,5 @@ def create_broker(
         request_timeout_ms=kafka.request_timeout_ms,
         graceful_timeout=15.0,
         middlewares=middlewares,
+        logger=logging.getLogger(f"faststream.{service}"),
     )

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Prestart: apply migrations, then serve. MODULE is the service's python package.
+set -e
+MODULE=$(echo "$SERVICE" | tr '-' '_')
+if [ -f alembic.ini ]; then
+  PREFIX=$(echo "$SERVICE" | tr 'a-z-' 'A-Z_')
+  RAS_MIGRATION_DATABASE_URL=$(printenv "${PREFIX}_DATABASE_URL") alembic -c alembic.ini upgrade head
+fi
+exec uvicorn --factory "${MODULE}.main:app_from_env" --host 0.0.0.0 --port 8000
