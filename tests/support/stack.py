@@ -24,13 +24,20 @@ class TestStack(Stack):
     __test__ = False
 
     def __init__(self) -> None:
+        # RAS_TEST_PORT_OFFSET lets two test sessions run side by side on one machine.
+        off = int(os.environ.get("RAS_TEST_PORT_OFFSET", "0"))
         ports = Ports(
-            kafka=29092,
-            kafka_controller=29093,
-            postgres=25432,
-            smtp=2525,
-            services={"identity": 28101, "applications": 28102, "attachments": 28103, "notifications": 28104},
-            card_gateway=28105,
+            kafka=29092 + off,
+            kafka_controller=29093 + off,
+            postgres=25432 + off,
+            smtp=2525 + off,
+            services={
+                "identity": 28101 + off,
+                "applications": 28102 + off,
+                "attachments": 28103 + off,
+                "notifications": 28104 + off,
+            },
+            card_gateway=28105 + off,
         )
         external_kafka = os.environ.get("RAS_TEST_KAFKA_BOOTSTRAP")
         if external_kafka:
@@ -39,7 +46,7 @@ class TestStack(Stack):
             ports.postgres = int(os.environ["RAS_TEST_POSTGRES_PORT"])
         if os.environ.get("RAS_TEST_SMTP_PORT"):
             ports.smtp = int(os.environ["RAS_TEST_SMTP_PORT"])
-        super().__init__(ROOT / "var" / "test", ports)
+        super().__init__(ROOT / "var" / (f"test-{off}" if off else "test"), ports)
         self.external_kafka = bool(external_kafka)
         self.external_postgres = bool(os.environ.get("RAS_TEST_POSTGRES_PORT"))
         self.external_smtp = bool(os.environ.get("RAS_TEST_SMTP_PORT"))
