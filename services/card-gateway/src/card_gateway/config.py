@@ -50,14 +50,18 @@ class CardGatewaySettings(BaseSettings):
     share_mode: Literal["exclusive", "shared"] = Field(
         "exclusive", description="exclusive: another program holding the card gives reader.busy at once"
     )
-    check_host_header: bool = Field(True, description="refuse requests whose Host is not loopback (DNS rebinding)")
+    check_host_header: bool = Field(
+        True, description="refuse requests whose Host is not loopback (DNS rebinding)"
+    )
     telemetry: TelemetrySettings = TelemetrySettings(json_logs=False)
 
     @field_validator("host")
     @classmethod
     def _loopback_only(cls, value: str) -> str:
         if not is_loopback(value):
-            raise ValueError(f"CARD_GATEWAY_HOST={value!r}: the card gateway listens on loopback only (127.0.0.1 or ::1)")
+            raise ValueError(
+                f"CARD_GATEWAY_HOST={value!r}: the card gateway listens on loopback only (127.0.0.1 or ::1)"
+            )
         return value
 
     @field_validator("allowed_origins", mode="before")

@@ -8,6 +8,7 @@ disconnect in ``finally`` (clears the verified PIN; an undisconnected handle wou
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ _SHARING_VIOLATION = scard.SCARD_E_SHARING_VIOLATION & _U32
 _NO_READERS = scard.SCARD_E_NO_READERS_AVAILABLE & _U32
 _BUSY_POLL_S = 0.1
 _REMOVAL_SETTLE_S = 1.5
+_PCSCLITE_ABSENT, _PCSCLITE_PRESENT = 0x0002, 0x0004
 
 
 def _code(hresult: int) -> int:
@@ -53,6 +55,13 @@ def _code(hresult: int) -> int:
 def _describe(hresult: int) -> str:
     """Return ``0x8010xxxx: message`` for logs and error details."""
     return f"0x{_code(hresult):08X}: {scard.SCardGetErrorMessage(hresult)}"
+
+
+def _absent(state: int) -> bool:
+    """Read SCardStatus' state: a bit mask in pcsc-lite, an ordinal on Windows (1 = absent)."""
+    if sys.platform == "win32":
+        return state <= 1
+    return bool(state & _PCSCLITE_ABSENT) or not state & _PCSCLITE_PRESENT
 
 
 def _check_service(hresult: int, action: str) -> None:
@@ -94,7 +103,7 @@ class PcscChannel:
             hresult, _, state, _, _ = scard.SCardStatus(self._handle)
             if _code(hresult) in _REMOVED or _code(hresult) in _NO_READER:
                 return True
-            if hresult == scard.SCARD_S_SUCCESS and not state & scard.SCARD_PRESENT:
+            if hresult == scard.SCARD_S_SUCCESS and _absent(int(state)):
                 return True
             if time.monotonic() >= give_up:
                 return False
@@ -177,8 +186,10 @@ class PcscBackend:
             try:
                 hresult, _, _, _, atr = scard.SCardStatus(handle)
                 if hresult != scard.SCARD_S_SUCCESS:
-                    raise CardRemovedError(reader) if _code(hresult) in _REMOVED else CardCommunicationError(
-                        f"status: {_describe(hresult)}"
+                    raise (
+                        CardRemovedError(reader)
+                        if _code(hresult) in _REMOVED
+                        else CardCommunicationError(f"status: {_describe(hresult)}")
                     )
                 hresult = scard.SCardBeginTransaction(handle)
                 if hresult != scard.SCARD_S_SUCCESS:

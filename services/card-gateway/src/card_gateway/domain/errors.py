@@ -6,8 +6,14 @@ from typing import Any
 
 from card_gateway.domain.models import PinKind
 
-_PIN_NAMES_JA = {PinKind.AUTH: "利用者証明用電子証明書の暗証番号（数字4桁）", PinKind.SIGNATURE: "署名用電子証明書の暗証番号（英数字6〜16文字）"}
-_PIN_NAMES_EN = {PinKind.AUTH: "user authentication PIN (4 digits)", PinKind.SIGNATURE: "digital signature PIN (6–16 letters and digits)"}
+_PIN_NAMES_JA = {
+    PinKind.AUTH: "利用者証明用電子証明書の暗証番号（数字4桁）",
+    PinKind.SIGNATURE: "署名用電子証明書の暗証番号（英数字6〜16文字）",
+}
+_PIN_NAMES_EN = {
+    PinKind.AUTH: "user authentication PIN (4 digits)",
+    PinKind.SIGNATURE: "digital signature PIN (6–16 letters and digits)",
+}
 
 
 class CardGatewayError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from card_gateway.domain.errors import InvalidPinFormatError
 from card_gateway.domain.models import PinKind
@@ -26,7 +27,7 @@ class Pin:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         raise TypeError("a PIN cannot be pickled")
 
     def apdu_bytes(self) -> bytes:

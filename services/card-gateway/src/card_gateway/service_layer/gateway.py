@@ -16,10 +16,18 @@ from card_gateway.domain.errors import (
     LastTryConfirmationRequiredError,
     NoCardError,
     NoReaderError,
+    OperationTimeoutError,
     PinBlockedError,
     ReaderBusyError,
 )
-from card_gateway.domain.models import CardSignature, CardStatus, CertificateRead, PinKind, PinTries, ReaderInfo
+from card_gateway.domain.models import (
+    CardSignature,
+    CardStatus,
+    CertificateRead,
+    PinKind,
+    PinTries,
+    ReaderInfo,
+)
 from card_gateway.domain.pin import Pin, parse_pin
 from card_gateway.service_layer.jpki import JpkiSession
 from card_gateway.service_layer.ports import ReaderBackend
@@ -35,19 +43,27 @@ MAX_CHALLENGE = 1024
 def check_challenge(challenge: bytes) -> bytes:
     """Refuse challenges that are too short to be a server nonce or too long to be one."""
     if not MIN_CHALLENGE <= len(challenge) <= MAX_CHALLENGE:
-        raise InvalidChallengeError(f"it must be {MIN_CHALLENGE} to {MAX_CHALLENGE} bytes, got {len(challenge)}")
+        raise InvalidChallengeError(
+            f"it must be {MIN_CHALLENGE} to {MAX_CHALLENGE} bytes, got {len(challenge)}"
+        )
     return challenge
 
 
 class CardGateway:
     """Blocking card operations; thread-safe; one transaction per call and one call at a time per reader."""
 
-    def __init__(self, backend: ReaderBackend, *, operation_timeout_s: float = 30.0, busy_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, backend: ReaderBackend, *, operation_timeout_s: float = 30.0, busy_timeout_s: float = 2.0
+    ) -> None:
         self._backend = backend
         self.operation_timeout_s = operation_timeout_s
         self.busy_timeout_s = busy_timeout_s
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+
+    def ping(self) -> None:
+        """Check that the PC/SC service answers."""
+        self._backend.ping()
 
     def list_readers(self) -> list[ReaderInfo]:
         """Return the readers present now (the list is read fresh each time: readers come and go)."""
@@ -58,7 +74,9 @@ class CardGateway:
 
         def op(session: JpkiSession, name: str) -> CardStatus:
             if not session.select_jpki():
-                return CardStatus(name, my_number_card=False, jpki_application=False, token=None, atr=session.atr)
+                return CardStatus(
+                    name, my_number_card=False, jpki_application=False, token=None, atr=session.atr
+                )
             token = session.read_token()
             return CardStatus(
                 name,
@@ -84,7 +102,9 @@ class CardGateway:
 
         def op(session: JpkiSession, name: str) -> PinTries:
             session.require_my_number_card()
-            return PinTries(name, auth=session.pin_tries(PinKind.AUTH), signature=session.pin_tries(PinKind.SIGNATURE))
+            return PinTries(
+                name, auth=session.pin_tries(PinKind.AUTH), signature=session.pin_tries(PinKind.SIGNATURE)
+            )
 
         return self._run(reader, op)
 
@@ -92,14 +112,20 @@ class CardGateway:
         self, challenge: bytes, pin: str, *, reader: str | None = None, confirm_last_try: bool = False
     ) -> CardSignature:
         """Sign ``DigestInfo(SHA-256(challenge))`` with the authentication key after the 4-digit PIN."""
-        return self._sign(PinKind.AUTH, check_challenge(challenge), parse_pin(PinKind.AUTH, pin), reader, confirm_last_try)
+        return self._sign(
+            PinKind.AUTH, check_challenge(challenge), parse_pin(PinKind.AUTH, pin), reader, confirm_last_try
+        )
 
     def sign_with_signature_key(
         self, challenge: bytes, pin: str, *, reader: str | None = None, confirm_last_try: bool = False
     ) -> CardSignature:
         """Sign ``DigestInfo(SHA-256(challenge))`` with the signature key after the signature PIN."""
         return self._sign(
-            PinKind.SIGNATURE, check_challenge(challenge), parse_pin(PinKind.SIGNATURE, pin), reader, confirm_last_try
+            PinKind.SIGNATURE,
+            check_challenge(challenge),
+            parse_pin(PinKind.SIGNATURE, pin),
+            reader,
+            confirm_last_try,
         )
 
     def read_signature_certificate(
@@ -116,7 +142,9 @@ class CardGateway:
 
         return self._run(reader, op)
 
-    def _sign(self, kind: PinKind, challenge: bytes, pin: Pin, reader: str | None, confirm_last_try: bool) -> CardSignature:
+    def _sign(
+        self, kind: PinKind, challenge: bytes, pin: Pin, reader: str | None, confirm_last_try: bool
+    ) -> CardSignature:
         """Select → tries → (certificate) → verify → sign, all inside one transaction."""
 
         def op(session: JpkiSession, name: str) -> CardSignature:
@@ -165,7 +193,10 @@ class CardGateway:
             with self._backend.connect(name, busy_timeout=self.busy_timeout_s) as channel:
                 session = JpkiSession(channel, deadline=deadline, timeout_s=self.operation_timeout_s)
                 result = op(session, name)
-            log.info("card operation done", extra={"reader": name, "duration_ms": int((time.monotonic() - started) * 1000)})
+            log.info(
+                "card operation done",
+                extra={"reader": name, "duration_ms": int((time.monotonic() - started) * 1000)},
+            )
             return result
         finally:
             lock.release()
@@ -189,8 +220,6 @@ class AsyncCardGateway:
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Run a blocking gateway call; raise OperationTimeoutError when it does not finish in time."""
-        from card_gateway.domain.errors import OperationTimeoutError
-
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool, fn)
         try:

@@ -32,7 +32,9 @@ _MAX_FILE = 0x2000
 class JpkiSession:
     """Talks to the JPKI AP of one connected card; checks the operation's deadline before every APDU."""
 
-    def __init__(self, channel: CardChannel, *, deadline: float | None = None, timeout_s: float = 0.0) -> None:
+    def __init__(
+        self, channel: CardChannel, *, deadline: float | None = None, timeout_s: float = 0.0
+    ) -> None:
         self._channel = channel
         self._deadline = deadline
         self._timeout_s = timeout_s
@@ -48,7 +50,9 @@ class JpkiSession:
             raise OperationTimeoutError(self._timeout_s)
         response = self._transmit(command)
         if response.sw >> 8 == 0x6C and command.le is not None:
-            retry = CommandApdu(command.cla, command.ins, command.p1, command.p2, command.data, response.sw & 0xFF or 256)
+            retry = CommandApdu(
+                command.cla, command.ins, command.p1, command.p2, command.data, response.sw & 0xFF or 256
+            )
             response = self._transmit(retry)
         data = response.data
         while response.sw >> 8 == 0x61:
@@ -137,7 +141,9 @@ class JpkiSession:
         if not response.ok:
             raise CardCommunicationError(f"COMPUTE SIGNATURE: SW {response.sw_hex}")
         if len(response.data) != 256:
-            raise CardCommunicationError(f"COMPUTE SIGNATURE returned {len(response.data)} bytes, expected 256")
+            raise CardCommunicationError(
+                f"COMPUTE SIGNATURE returned {len(response.data)} bytes, expected 256"
+            )
         return response.data
 
     def _select(self, ef: int) -> None:

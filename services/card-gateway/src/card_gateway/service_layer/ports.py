@@ -24,6 +24,10 @@ class CardChannel(Protocol):
 class ReaderBackend(Protocol):
     """Readers and card connections; every method may raise a CardGatewayError."""
 
+    def ping(self) -> None:
+        """Raise PcscUnavailableError when the PC/SC service does not answer."""
+        ...
+
     def list_readers(self) -> list[ReaderInfo]:
         """Return the readers present now and whether a card is in each."""
         ...

@@ -29,7 +29,9 @@ def _load_key(path: Path) -> rsa.RSAPrivateKey:
 def _write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
     """Write an unencrypted PEM private key readable by the owner only."""
     path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     path.chmod(0o600)
 
@@ -48,12 +50,22 @@ def build_card(args: argparse.Namespace) -> VirtualCard:
         from shared.testing.jpki import TestPki
 
         card = TestPki.create(datetime.now(UTC)).issue_card()
-        auth_cert, sign_cert, auth_key, sign_key = card.auth_cert_der, card.sign_cert_der, card.auth_key, card.sign_key
+        auth_cert, sign_cert, auth_key, sign_key = (
+            card.auth_cert_der,
+            card.sign_cert_der,
+            card.auth_key,
+            card.sign_key,
+        )
         auth_ca, sign_ca = card.auth_ca_der, card.sign_ca_der
     if args.export:
         out = Path(args.export)
         out.mkdir(parents=True, exist_ok=True)
-        for name, blob in (("auth_cert.der", auth_cert), ("auth_ca.der", auth_ca), ("sign_cert.der", sign_cert), ("sign_ca.der", sign_ca)):
+        for name, blob in (
+            ("auth_cert.der", auth_cert),
+            ("auth_ca.der", auth_ca),
+            ("sign_cert.der", sign_cert),
+            ("sign_ca.der", sign_ca),
+        ):
             (out / name).write_bytes(blob)
         _write_key(out / "auth_key.pem", auth_key)
         _write_key(out / "sign_key.pem", sign_key)
@@ -87,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export", help="write the card's certificates and keys to this folder")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s"
+    )
     card = build_card(args)
     slot = VpcdCardSlot(card, host=args.host, port=args.port)
     print(f"virtual card {card!r} for vpcd at {args.host}:{args.port}; Ctrl-C to remove it", file=sys.stderr)

@@ -8,6 +8,7 @@ is removing the card.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -86,7 +87,9 @@ class VpcdCardSlot:
         self.card.reset()
         self._sock = sock
         self.inserted.set()
-        self._thread = threading.Thread(target=self._serve, args=(sock,), name=f"vpcd-card-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock,), name=f"vpcd-card-{self.port}", daemon=True
+        )
         self._thread.start()
 
     def remove(self) -> None:
@@ -115,10 +118,8 @@ class VpcdCardSlot:
     @staticmethod
     def _close(sock: socket.socket) -> None:
         """Shut the socket down so a blocked reader wakes up, then close it."""
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def _fire(self, raw: bytes) -> _Trigger | None:

@@ -1,0 +1,1 @@
+"""Entrypoints: the loopback HTTP API and the diagnostic CLI (thin translators over the gateway)."""

@@ -1,0 +1,1 @@
+"""The loopback HTTP API for the applicant's browser."""
