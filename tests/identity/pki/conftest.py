@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from shared.testing.jpki import TestCard, TestPki
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

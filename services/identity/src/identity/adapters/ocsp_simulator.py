@@ -44,7 +44,7 @@ class SimulatedCa:
 
     ``key`` signs responses unless ``responder`` (a delegated certificate and its key) is given. ``revoked`` maps
     serials to revocation times. When ``known`` is ``None`` every other serial is good; otherwise serials in neither
-    set are unknown.
+    set are unknown. ``tamper`` corrupts the response signature (a forged answer, for tests of the checker).
     """
 
     certificate: x509.Certificate
@@ -52,6 +52,7 @@ class SimulatedCa:
     revoked: dict[int, datetime] = field(default_factory=dict)
     known: set[int] | None = None
     responder: tuple[x509.Certificate, rsa.RSAPrivateKey] | None = field(default=None, repr=False)
+    tamper: bool = False
 
     def status(self, serial: int) -> tuple[ocsp.OCSPCertStatus, datetime | None]:
         """Return the configured status of a serial."""
@@ -130,7 +131,12 @@ class OcspSimulator:
         with contextlib.suppress(x509.ExtensionNotFound):
             nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value
             builder = builder.add_extension(nonce, critical=False)
-        return builder.sign(signer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        response = builder.sign(signer_key, hashes.SHA256())
+        der = response.public_bytes(serialization.Encoding.DER)
+        if ca.tamper:
+            at = der.rfind(response.signature) + len(response.signature) - 1
+            der = der[:at] + bytes([der[at] ^ 0x01]) + der[at + 1 :]
+        return der
 
     def _find_ca(self, request: ocsp.OCSPRequest) -> SimulatedCa | None:
         """Return the CA a request is about (matched by issuer name and key hashes)."""

@@ -60,6 +60,7 @@ __all__ = [
     "check_card_certificate",
     "parse_card_certificate",
     "read_basic_facts",
+    "verify_card_certificate",
     "verify_card_response",
     "verify_card_signature",
 ]
@@ -441,6 +442,20 @@ async def verify_card_response(
     verify_card_signature(certificate, challenge.value, signature)
     if not await challenges.consume(challenge_id, at=now):
         raise CardRefused(CardRefusalCode.CHALLENGE_REPLAYED, "challenge consumed concurrently")
+    return await verify_card_certificate(
+        certificate, kind=kind, anchors=anchors, revocation=revocation, now=now
+    )
+
+
+async def verify_card_certificate(
+    certificate: x509.Certificate,
+    *,
+    kind: CardKind,
+    anchors: Sequence[TrustAnchor],
+    revocation: RevocationChecker,
+    now: datetime,
+) -> VerifiedCard:
+    """Check chain, validity, key usage, basic facts and revocation of a card certificate whose signature is verified."""
     anchor = check_card_certificate(certificate, kind=kind, anchors=anchors, now=now)
     facts = read_basic_facts(certificate) if kind == "sign" else None
     try:
@@ -458,7 +473,7 @@ async def verify_card_response(
         )
     return VerifiedCard(
         kind=kind,
-        certificate_der=certificate_der,
+        certificate_der=certificate.public_bytes(serialization.Encoding.DER),
         serial_number=certificate.serial_number,
         issuer=certificate.issuer.rfc4514_string(),
         anchor_label=anchor.label,
