@@ -90,6 +90,5 @@ class AttachmentSummaryItem:
 class RequestedDocument:
     """A document the bureau asks for when it returns an application."""
 
-    description_ja: str
-    description_en: str
+    description: str
     kind: str | None = None

@@ -73,7 +73,8 @@ class ReferenceData:
                 key = (f.version.effective_from, section)
                 if key in seen:
                     raise ReferenceDataInvalid(
-                        source=f.name, detail=f"section {section!r} is also defined by {seen[key]} on the same date"
+                        source=f.name,
+                        detail=f"section {section!r} is also defined by {seen[key]} on the same date",
                     )
                 seen[key] = f.name
         self._snapshots: list[ReferenceSnapshot] = []
@@ -98,7 +99,8 @@ class ReferenceData:
             return ReferenceSnapshot(effective_from=day, sources=tuple(sorted(sources)), **values)
         except ValidationError as exc:
             raise ReferenceDataInvalid(
-                source=", ".join(sorted(sources)), detail=f"the version in force on {day} is inconsistent:\n" + _describe(exc)
+                source=", ".join(sorted(sources)),
+                detail=f"the version in force on {day} is inconsistent:\n" + _describe(exc),
             ) from exc
 
     @property

@@ -7,6 +7,7 @@ set of sections in force on one day, checked as a whole (every code it mentions 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date
 from typing import Literal, Self
 
@@ -230,7 +231,9 @@ class FieldDef(_Frozen):
         if self.required and self.required_when is not None:
             raise ValueError(f"field {self.name!r}: 'required' and 'required_when' exclude each other")
         if self.type == "enum" and (self.options is None) == (self.options_from is None):
-            raise ValueError(f"field {self.name!r}: an enum needs exactly one of 'options' and 'options_from'")
+            raise ValueError(
+                f"field {self.name!r}: an enum needs exactly one of 'options' and 'options_from'"
+            )
         if self.type != "enum" and (self.options is not None or self.options_from is not None):
             raise ValueError(f"field {self.name!r}: only an enum has options")
         if self.type == "group":
@@ -333,7 +336,7 @@ class ReferenceSnapshot(_Frozen):
         return value
 
     @model_validator(mode="after")
-    def _cross_references(self) -> Self:  # noqa: C901 - one readable list of checks
+    def _cross_references(self) -> Self:
         procedures = {p.code: p for p in self.procedures}
         statuses = {s.code: s for s in self.statuses}
         categories = {c.code for c in self.filing.categories}
@@ -346,7 +349,7 @@ class ReferenceSnapshot(_Frozen):
         _unique([i.code for i in self.send_items], "send item")
         online = {code for code, p in procedures.items() if p.online}
 
-        def known(codes: tuple[str, ...] | None, pool: set[str] | dict[str, object], what: str) -> None:
+        def known(codes: tuple[str, ...] | None, pool: Collection[str], what: str) -> None:
             for code in codes or ():
                 if code not in pool:
                     raise ValueError(f"{what} names unknown code {code!r}")
