@@ -5,7 +5,15 @@ from __future__ import annotations
 from time import perf_counter
 
 from attachments.checks.codes import CODES, Code, Severity
-from attachments.checks.models import DamagedFileHandling, Facts, Finding, Kind, ParamValue, Verdict, make_finding
+from attachments.checks.models import (
+    DamagedFileHandling,
+    Facts,
+    Finding,
+    Kind,
+    ParamValue,
+    Verdict,
+    make_finding,
+)
 
 
 class Report:

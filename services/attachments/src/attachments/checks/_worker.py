@@ -30,7 +30,7 @@ def main() -> None:
     import pikepdf  # noqa: F401  # warm up before the request arrives
     import PIL.Image  # noqa: F401
 
-    import attachments.checks.pdf  # noqa: F401
+    import attachments.checks.pdf
     import attachments.checks.photo  # noqa: F401
 
     raw = sys.stdin.buffer.read()

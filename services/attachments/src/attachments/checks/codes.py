@@ -80,7 +80,9 @@ class CodeSpec:
     policy_governed: bool = False
 
 
-_RESAVE_JA = "元の文書から PDF を作成し直すか、PDF 編集ソフトで「名前を付けて保存」し直してから添付してください。"
+_RESAVE_JA = (
+    "元の文書から PDF を作成し直すか、PDF 編集ソフトで「名前を付けて保存」し直してから添付してください。"
+)
 _RESAVE_EN = "Create the PDF again from the original document, or open it in a PDF editor and use Save As, then attach it again."
 
 CODES: dict[Code, CodeSpec] = {
@@ -185,7 +187,8 @@ CODES: dict[Code, CodeSpec] = {
     Code.PDF_DAMAGED_STREAM: CodeSpec(
         Severity.ERROR,
         "PDF の中のデータ（画像やページの内容）が壊れていて読めません（{detail}）。" + _RESAVE_JA,
-        "Data inside the PDF (an image or page content) is corrupt and cannot be read ({detail}). " + _RESAVE_EN,
+        "Data inside the PDF (an image or page content) is corrupt and cannot be read ({detail}). "
+        + _RESAVE_EN,
         ("detail",),
     ),
     Code.PDF_DAMAGED_PAGE_COUNT: CodeSpec(
@@ -204,7 +207,8 @@ CODES: dict[Code, CodeSpec] = {
     ),
     Code.PDF_DAMAGED_MISSING_OBJECT: CodeSpec(
         Severity.ERROR,
-        "PDF が存在しない内部データを {count} 箇所で参照しています（例: {example}）。内容の一部が失われている可能性があります。" + _RESAVE_JA,
+        "PDF が存在しない内部データを {count} 箇所で参照しています（例: {example}）。内容の一部が失われている可能性があります。"
+        + _RESAVE_JA,
         "The PDF refers to {count} internal objects that do not exist (e.g. {example}); part of the content may be "
         "lost. " + _RESAVE_EN,
         ("count", "example"),

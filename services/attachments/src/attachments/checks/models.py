@@ -149,13 +149,14 @@ class PdfPolicy(_Model):
 
     max_bytes: int = 10 * MB
     damaged: DamagedFileHandling = DamagedFileHandling.STRICT
-    max_pages: int = Field(default=1000, ge=1)
+    max_pages: int = Field(default=2000, ge=1)
     min_recommended_dpi: float = 200.0
     # Placements smaller than this on both sides (logos, stamps, signatures) do not trigger the dpi warning.
     dpi_ignore_below_pt: float = 72.0
     max_images_reported: int = 200
-    # Per-stream decoding limits for qpdf (flate, DCT, predictors), in bytes.
-    max_decoded_stream_bytes: int = 512 * MB
+    # Per-stream decoding limit for qpdf (flate, DCT, predictors), in bytes; 0 means no limit (tests only).
+    # An A4 page scanned at 600 dpi in colour decodes to about 105 MB.
+    max_decoded_stream_bytes: int = Field(default=256 * MB, ge=0)
     max_progressive_scans: int = 200
     # Upper bound on content-stream instructions examined for image placement, per document.
     max_content_instructions: int = 2_000_000
@@ -189,8 +190,8 @@ class CheckPolicy(_Model):
 class SandboxLimits(_Model):
     """Resource limits for one sandboxed check."""
 
-    memory_bytes: int = 1536 * MB  # RLIMIT_AS of the child
-    cpu_seconds: int = 30  # RLIMIT_CPU of the child (on top of its start-up)
-    wall_seconds: float = 60.0
+    memory_bytes: int = 1536 * MB  # RLIMIT_AS (address space) of the child
+    cpu_seconds: int = Field(default=15, ge=1)  # RLIMIT_CPU of the child, on top of its start-up
+    wall_seconds: float = Field(default=20.0, gt=0)
     file_size_bytes: int = 128 * MB  # RLIMIT_FSIZE (temporary files, e.g. of jbig2dec)
     open_files: int = 256

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import resource
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ HEADER_WINDOW = 1024  # readers accept the header within the first 1024 bytes (I
 EOF_WINDOW = 1024  # %%EOF must be within the last 1024 bytes
 ENCRYPT_WINDOW = 4096  # bounded raw-byte search for the /Encrypt dictionary
 MAX_MESSAGES = 20
+_FOLLOW_UP = "will be re-processed without filtering"  # qpdf's second warning about the same stream
 
 _HEADER = re.compile(rb"%PDF-(\d+\.\d+)?")
 _ENCRYPT_REF = re.compile(rb"/Encrypt\s*(\d{1,10})\s+(\d{1,5})\s+R")
@@ -61,12 +63,14 @@ def check_pdf(path: Path | str, policy: CheckPolicy | None = None) -> Verdict:
     pdf_policy = (policy or CheckPolicy()).pdf
     report = Report("pdf", pdf_policy.damaged)
     path = Path(path)
-    data = path.read_bytes() if path.stat().st_size <= pdf_policy.max_bytes else b""
     size = path.stat().st_size
     facts: dict[str, Any] = {"size_bytes": size, "sha256": ""}
     if size > pdf_policy.max_bytes:
-        report.add(Code.PDF_TOO_LARGE, size_mb=round(size / MB, 1), max_mb=round(pdf_policy.max_bytes / MB, 1))
+        report.add(
+            Code.PDF_TOO_LARGE, size_mb=round(size / MB, 1), max_mb=round(pdf_policy.max_bytes / MB, 1)
+        )
         return report.verdict(PdfFacts(**facts))
+    data = path.read_bytes()
     facts["sha256"] = hashlib.sha256(data).hexdigest()
     state = _PdfCheck(path, data, pdf_policy, report, facts)
     state.run()
@@ -157,6 +161,12 @@ class _PdfCheck:
             if encryption.filter != "Standard":
                 self.report.add(Code.PDF_DRM_NETWORK_AUTH, handler=encryption.filter or "unknown")
                 return
+        if "no pages found" in text:
+            self.report.add(Code.PDF_NO_PAGES)
+            return
+        if "/Pages" in text or "page tree" in text.lower():
+            self.report.add(Code.PDF_DAMAGED_PAGE_TREE, detail=_short(text))
+            return
         if self.report.has(Code.PDF_NO_EOF):
             self.report.add(Code.PDF_TRUNCATED)
         self.report.add(Code.PDF_DAMAGED_UNREADABLE, detail=_short(text))
@@ -206,7 +216,9 @@ class _PdfCheck:
             restrictions.append("print")
         if not allow.extract:
             restrictions.append("copy")
-        if not (allow.modify_other and allow.modify_annotation and allow.modify_form and allow.modify_assembly):
+        if not (
+            allow.modify_other and allow.modify_annotation and allow.modify_form and allow.modify_assembly
+        ):
             restrictions.append("modify")
         info = pdf.encryption
         raw = self._raw_encryption(needs_user_password=False)
@@ -253,8 +265,7 @@ class _PdfCheck:
         files = spec.get("/EF")
         if not isinstance(files, pikepdf.Dictionary):
             return False
-        for key in files.keys():
-            stream = files.get(key)
+        for _, stream in files.items():
             if not isinstance(stream, pikepdf.Stream):
                 continue
             if "/EP" in stream:
@@ -293,7 +304,9 @@ class _PdfCheck:
         walk.visit(root, depth=0)
         if walk.over_limit:
             self.facts["page_count"] = walk.leaves
-            self.report.add(Code.PDF_TOO_MANY_PAGES, pages=f"> {self.policy.max_pages}", max_pages=self.policy.max_pages)
+            self.report.add(
+                Code.PDF_TOO_MANY_PAGES, pages=f"> {self.policy.max_pages}", max_pages=self.policy.max_pages
+            )
             return False
         if walk.problem:
             self.report.add(Code.PDF_DAMAGED_PAGE_TREE, detail=walk.problem)
@@ -325,12 +338,12 @@ class _PdfCheck:
         chunks: list[bytes] = []
         object_streams: set[int] = set()
         for entry in table.values():
-            if entry.type == 1:
+            if entry.type == 1 and entry.offset is not None:
                 start = entry.offset + base
                 window = self.data[start : start + 65536]
                 end = _OBJ_END.search(window)
                 chunks.append(window[: end.start()] if end else window)
-            elif entry.type == 2:
+            elif entry.type == 2 and entry.obj_stream_number is not None:
                 object_streams.add(entry.obj_stream_number)
         trailer_at = self.data.rfind(b"trailer")
         if trailer_at >= 0:
@@ -359,7 +372,9 @@ class _PdfCheck:
         self._drain(pdf)
         if missing:
             first = min(missing)
-            self.report.add(Code.PDF_DAMAGED_MISSING_OBJECT, count=len(missing), example=f"{first[0]} {first[1]} R")
+            self.report.add(
+                Code.PDF_DAMAGED_MISSING_OBJECT, count=len(missing), example=f"{first[0]} {first[1]} R"
+            )
 
     def _check_syntax(self, pdf: pikepdf.Pdf) -> None:
         limit_errors = qpdf_settings.qpdf_limit_errors()
@@ -374,7 +389,11 @@ class _PdfCheck:
         limits_hit = qpdf_settings.qpdf_limit_errors() > limit_errors
         for problem in problems:
             lowered = problem.lower()
-            if "limit exceeded" in lowered or "too many" in lowered or (limits_hit and "limit" in lowered):
+            if _FOLLOW_UP in lowered:
+                continue
+            if _is_out_of_memory(lowered):
+                self.report.add(Code.CHECK_MEMORY, limit_mb=_memory_limit_mb())
+            elif "limit exceeded" in lowered or "too many" in lowered or (limits_hit and "limit" in lowered):
                 self.report.add(Code.PDF_TOO_COMPLEX, detail=_short(problem))
             elif "does not contain any pages" in lowered:
                 self.report.add(Code.PDF_NO_PAGES)
@@ -434,7 +453,11 @@ class _PdfCheck:
         for warning in pdf.get_warnings():
             text = self._clean(warning)
             self.messages.append(text)
-            if "limit exceeded" in text:
+            if _FOLLOW_UP in text.lower():
+                continue
+            if _is_out_of_memory(text.lower()):
+                self.report.add(Code.CHECK_MEMORY, limit_mb=_memory_limit_mb())
+            elif "limit exceeded" in text:
                 self.report.add(Code.PDF_TOO_COMPLEX, detail=_short(text))
             else:
                 self.report.add(Code.PDF_DAMAGED_SYNTAX, detail=_short(text))
@@ -489,6 +512,16 @@ class _PageTreeWalk:
         return below
 
 
+def _is_out_of_memory(lowered: str) -> bool:
+    return "bad_alloc" in lowered or "out of memory" in lowered or "cannot allocate memory" in lowered
+
+
+def _memory_limit_mb() -> int | str:
+    """The address-space limit of this process in MB (set by the sandbox), for the check.memory message."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return "-" if soft == resource.RLIM_INFINITY else soft // MB
+
+
 def _detect_type(data: bytes) -> str:
     if not data:
         return "empty file"
@@ -512,10 +545,12 @@ def _raw_int(text: str, key: str) -> int | None:
 
 
 def _int_or(value: object, default: int) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return default
+    if isinstance(value, int | float | pikepdf.Object):
+        try:
+            return int(value)
+        except (TypeError, ValueError, OverflowError):
+            return default
+    return default
 
 
 def _name_text(value: object) -> str | None:

@@ -106,7 +106,9 @@ def check_photo(path: Path | str, policy: CheckPolicy | None = None) -> Verdict:
     size = path.stat().st_size
     facts: dict[str, Any] = {"size_bytes": size, "sha256": ""}
     if size > photo_policy.max_bytes:
-        report.add(Code.PHOTO_TOO_LARGE, size_mb=round(size / MB, 1), max_mb=round(photo_policy.max_bytes / MB, 1))
+        report.add(
+            Code.PHOTO_TOO_LARGE, size_mb=round(size / MB, 1), max_mb=round(photo_policy.max_bytes / MB, 1)
+        )
         return report.verdict(PhotoFacts(**facts))
     data = path.read_bytes()
     facts["sha256"] = sha256 = hashlib.sha256(data).hexdigest()
@@ -125,7 +127,9 @@ def _check_jpeg(data: bytes, policy: PhotoPolicy, report: Report, facts: dict[st
     layout = parse_jpeg_layout(data)
     facts["format"] = "JPEG"
     if layout.width is None or layout.height is None:
-        report.add(Code.PHOTO_TRUNCATED if layout.end is None else Code.PHOTO_DAMAGED, detail="no image frame")
+        report.add(
+            Code.PHOTO_TRUNCATED if layout.end is None else Code.PHOTO_DAMAGED, detail="no image frame"
+        )
         return
     facts.update(width_px=layout.width, height_px=layout.height)
     if _too_many_pixels(layout.width, layout.height, policy, report):
@@ -178,7 +182,9 @@ def _check_jpeg(data: bytes, policy: PhotoPolicy, report: Report, facts: dict[st
         report.add(Code.PHOTO_WRONG_PROPORTIONS, width=width, height=height)
 
 
-def _too_many_pixels(width: int, height: int, policy: PhotoPolicy, report: Report, *, force: bool = False) -> bool:
+def _too_many_pixels(
+    width: int, height: int, policy: PhotoPolicy, report: Report, *, force: bool = False
+) -> bool:
     over = width * height > policy.max_megapixels * 1_000_000
     if force or over or width > policy.max_width_px or height > policy.max_height_px:
         report.add(

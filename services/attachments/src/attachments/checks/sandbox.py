@@ -150,7 +150,9 @@ class _Worker:
             return check_file(path, kind, policy)  # rejected on size alone, without reading the file
         request = CheckRequest(path=str(path), kind=kind, policy=policy, limits=limits)
         try:
-            out, err = self.process.communicate(request.model_dump_json().encode(), timeout=limits.wall_seconds)
+            out, err = self.process.communicate(
+                request.model_dump_json().encode(), timeout=limits.wall_seconds
+            )
         except subprocess.TimeoutExpired:
             self._kill()
             return _failure(kind, Code.CHECK_TIMEOUT, started, seconds=limits.wall_seconds)
@@ -191,10 +193,7 @@ def _interpret(
         return _failure(kind, Code.CHECK_MEMORY, started, limit_mb=limits.memory_bytes // MB)
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return _failure(kind, Code.CHECK_TIMEOUT, started, seconds=limits.cpu_seconds)
-    if returncode < 0:
-        detail = f"signal {signal.Signals(-returncode).name}"
-    else:
-        detail = f"exit status {returncode}"
+    detail = f"signal {signal.Signals(-returncode).name}" if returncode < 0 else f"exit status {returncode}"
     return _failure(kind, Code.CHECK_CRASHED, started, detail=detail)
 
 

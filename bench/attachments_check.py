@@ -1,0 +1,204 @@
+"""Benchmark of the attachment PDF check: the full sandboxed check against a bare pikepdf baseline.
+
+Generates PDFs of about 1, 5 and 10 MB (text-heavy with many pages, and scanned images), runs the full sandboxed
+check (a fresh child per file, and a pool of pre-started workers) N times each, and, as the baseline in the same
+run, pikepdf ``open`` + ``check_pdf_syntax()`` in process on the same files. Prints a table and writes
+``bench/out/attachments_check.json`` (median and spread per file and per MB, ratio to the baseline). Benchmarks
+never assert timings.
+
+    python bench/attachments_check.py            # 1, 5, 10 MB, 7 runs
+    python bench/attachments_check.py --quick    # smoke: 1 MB, 2 runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from pikepdf import Dictionary, Name
+from PIL import Image
+
+from attachments.checks import CheckPolicy, SandboxPool, check_file_sandboxed
+
+MB = 1024 * 1024
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+OUT = Path(__file__).resolve().parent / "out" / "attachments_check.json"
+WORDS = [
+    "residence",
+    "application",
+    "certificate",
+    "employment",
+    "income",
+    "tax",
+    "period",
+    "applicant",
+    "address",
+    "status",
+]
+
+
+def text_pdf(target_bytes: int, path: Path) -> int:
+    """Many pages of text until the file reaches about ``target_bytes``; returns the page count."""
+    rng = random.Random(1)
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))
+    written = 0
+    pages = 0
+    while written < target_bytes:
+        lines = []
+        for row in range(130):  # a dense page: about 13 KB compressed, so 10 MB is about 800 pages
+            words = " ".join(
+                rng.choice(WORDS) + "".join(rng.choices(ALPHABET, k=rng.randrange(3, 9))) for _ in range(12)
+            )
+            lines.append(f"BT /F1 5 Tf 20 {830 - row * 6.3:.1f} Td ({words}) Tj ET")
+        content = "\n".join(lines).encode()
+        pdf.add_blank_page(page_size=(595, 842))
+        page = pdf.pages[-1]
+        page.Resources = Dictionary(Font=Dictionary(F1=font))
+        page.Contents = pdf.make_stream(content)
+        written += len(zlib.compress(content)) + 200
+        pages += 1
+    pdf.save(path)
+    return pages
+
+
+def scanned_pdf(target_bytes: int, path: Path) -> int:
+    """A4 pages each holding one 200 dpi greyscale JPEG 'scan', until about ``target_bytes``."""
+    pdf = pikepdf.new()
+    written = 0
+    pages = 0
+    last = 0
+    width, height = 1654, 2339  # A4 at 200 dpi
+    while written + last < target_bytes:
+        noise = Image.effect_noise((width, height), 24 + pages % 5).convert("L")
+        buf = io.BytesIO()
+        noise.save(buf, "JPEG", quality=35)
+        data = buf.getvalue()
+        image = pikepdf.Stream(pdf, data)
+        image.Type, image.Subtype = Name.XObject, Name.Image
+        image.Width, image.Height = width, height
+        image.ColorSpace, image.BitsPerComponent, image.Filter = Name.DeviceGray, 8, Name.DCTDecode
+        pdf.add_blank_page(page_size=(595, 842))
+        page = pdf.pages[-1]
+        page.Resources = Dictionary(XObject=Dictionary(Im0=image))
+        page.Contents = pdf.make_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+        written += len(data)
+        last = len(data)
+        pages += 1
+    pdf.save(path)
+    return pages
+
+
+def baseline(path: Path) -> None:
+    """Bare pikepdf: open and check_pdf_syntax(), in process."""
+    with pikepdf.open(path) as pdf:
+        pdf.check_pdf_syntax()
+
+
+def measure(func: Callable[[], object], runs: int) -> list[float]:
+    """Wall-clock seconds of ``runs`` calls."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def summary(times: list[float], size_mb: float) -> dict[str, float]:
+    """Median and spread of ``times``, also per MB."""
+    median = statistics.median(times)
+    return {
+        "median_s": round(median, 4),
+        "min_s": round(min(times), 4),
+        "max_s": round(max(times), 4),
+        "stdev_s": round(statistics.stdev(times), 4) if len(times) > 1 else 0.0,
+        "median_s_per_mb": round(median / size_mb, 4),
+    }
+
+
+def main() -> None:
+    """Generate, measure, print and write the JSON report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="1 MB files and 2 runs (smoke)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", type=float, nargs="*", default=[1, 5, 10], help="target sizes in MB")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    sizes = [1.0] if args.quick else args.sizes
+    runs = 2 if args.quick else args.runs
+    policy = CheckPolicy()
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-attachments-") as tmp, SandboxPool(size=1) as pool:
+        for size in sizes:
+            for kind, make in (("text", text_pdf), ("scanned", scanned_pdf)):
+                path = Path(tmp) / f"{kind}-{size:g}mb.pdf"
+                target = int(size * MB * 0.97)
+                pages = make(target, path)
+                size_mb = path.stat().st_size / MB
+                verdict = check_file_sandboxed(path, "pdf", policy)
+                baseline(path)  # warm the page cache and imports
+                timings = {
+                    "sandboxed_fresh_child": measure(
+                        partial(check_file_sandboxed, path, "pdf", policy), runs
+                    ),
+                    "sandboxed_pool": measure(partial(pool.check, path, "pdf", policy), runs),
+                    "baseline_pikepdf_open_check_pdf_syntax": measure(partial(baseline, path), runs),
+                }
+                stats = {name: summary(times, size_mb) for name, times in timings.items()}
+                base = stats["baseline_pikepdf_open_check_pdf_syntax"]["median_s"]
+                ratios: dict[str, float | None] = {
+                    name: round(stat["median_s"] / base, 2) if base else None
+                    for name, stat in stats.items()
+                    if not name.startswith("baseline")
+                }
+                row: dict[str, Any] = {
+                    "file": path.name,
+                    "kind": kind,
+                    "size_mb": round(size_mb, 2),
+                    "pages": pages,
+                    "runs": runs,
+                    "accepted": verdict.accepted,
+                    "codes": verdict.codes,
+                    "stats": stats,
+                    "ratio_to_baseline": ratios,
+                }
+                results.append(row)
+                print(
+                    f"{row['file']:<18} {size_mb:6.2f} MB {pages:5d} p  "
+                    f"fresh {stats['sandboxed_fresh_child']['median_s']:.3f} s  "
+                    f"pool {stats['sandboxed_pool']['median_s']:.3f} s  "
+                    f"baseline {base:.3f} s  "
+                    f"ratio {ratios['sandboxed_fresh_child']}× / "
+                    f"{ratios['sandboxed_pool']}×  {row['codes']}",
+                    flush=True,
+                )
+    report = {
+        "benchmark": "attachments_check",
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "pikepdf": pikepdf.__version__,
+        "libqpdf": pikepdf.__libqpdf_version__,
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
