@@ -475,7 +475,10 @@ class Stack:
         private, public = self.ensure_keys()
         if service == "card-gateway":
             prefix = CARD_GATEWAY["env"]
-            return {f"{prefix}_PORT": str(self.ports.card_gateway)}
+            return {
+                f"{prefix}_PORT": str(self.ports.card_gateway),
+                f"{prefix}_ALLOWED_ORIGINS": os.environ.get(f"{prefix}_ALLOWED_ORIGINS", "http://127.0.0.1:8080"),
+            }
         spec = SERVICES[service]
         prefix = spec["env"]
         env = {
