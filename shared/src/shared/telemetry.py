@@ -26,14 +26,20 @@ def tracer_provider(service: str, settings: TelemetrySettings) -> TracerProvider
     """
     global _provider
     if _provider is None:
-        _provider = TracerProvider(resource=Resource.create({"service.name": service}))
-        if settings.otlp_endpoint:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-            exporter = OTLPSpanExporter(endpoint=settings.otlp_endpoint.rstrip("/") + "/v1/traces")
-            _provider.add_span_processor(BatchSpanProcessor(exporter))
+        _provider = build_tracer_provider(service, settings)
         trace.set_tracer_provider(_provider)
     return _provider
+
+
+def build_tracer_provider(service: str, settings: TelemetrySettings) -> TracerProvider:
+    """Return a new tracer provider that exports over OTLP/HTTP when an endpoint is configured."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=settings.otlp_endpoint.rstrip("/") + "/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
 
 
 def current_trace_headers() -> dict[str, str]:

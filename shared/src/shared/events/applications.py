@@ -6,9 +6,31 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import Event, Recipient
+
+
+class SendItemText(BaseModel):
+    """Something the applicant must send, with its name in Japanese and English."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name_ja: str
+    name_en: str
+
+
+class FeeLineText(BaseModel):
+    """The fee of one procedure of the application (online rate, yen)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    procedure: str
+    variant: str | None = None
+    amount_yen: int
+    name_ja: str
+    name_en: str
 
 
 class _ApplicationEvent(Event):
@@ -63,6 +85,10 @@ class ReviewCompleted(_ApplicationEvent):
     fee_yen: int
     items_to_send: list[str]
     receipt_number: str | None = None
+    fee_lines: list[FeeLineText] = Field(default_factory=list, description="The fee per procedure.")
+    send_items: list[SendItemText] = Field(
+        default_factory=list, description="items_to_send with their names in ja and en."
+    )
 
 
 class CardDispatched(_ApplicationEvent):
@@ -71,6 +97,7 @@ class CardDispatched(_ApplicationEvent):
     officer_id: uuid.UUID
     receipt_number: str | None = None
     dispatched_at: datetime | None = None
+    tracking_number: str | None = None
 
 
 class ApplicationClosed(_ApplicationEvent):
@@ -81,6 +108,7 @@ class ApplicationWithdrawn(_ApplicationEvent):
     """The filer withdrew the application."""
 
     withdrawn_by: uuid.UUID
+    reason: str | None = None
 
 
 class ApplicationRefused(_ApplicationEvent):
@@ -88,3 +116,11 @@ class ApplicationRefused(_ApplicationEvent):
 
     officer_id: uuid.UUID
     reason: str = ""
+
+
+class DocumentsResubmitted(_ApplicationEvent):
+    """The documents the bureau asked for were attached (再添付完了): the round is closed and review goes on."""
+
+    resubmitted_by: uuid.UUID
+    round_number: int
+    receipt_number: str | None = None
