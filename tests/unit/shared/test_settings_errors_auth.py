@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import SettingsConfigDict
 
-from identity.config import IdentitySettings
 from shared.auth import (
     CurrentPrincipal,
     Principal,
@@ -20,6 +20,14 @@ from shared.auth import (
     require_role,
 )
 from shared.errors import AppError, install_error_handlers
+from shared.settings import ServiceSettings
+
+
+class DemoSettings(ServiceSettings):
+    """A service's settings, as every service declares them."""
+
+    model_config = SettingsConfigDict(env_prefix="DEMO_", env_nested_delimiter="__", extra="ignore")
+
 
 pytestmark = pytest.mark.unit
 
@@ -28,32 +36,32 @@ def test_a_service_refuses_to_start_without_database_broker_or_token_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in (
-        "IDENTITY_DATABASE_URL",
-        "IDENTITY_KAFKA__BOOTSTRAP_SERVERS",
-        "IDENTITY_AUTH__PUBLIC_KEY_PEM",
+        "DEMO_DATABASE_URL",
+        "DEMO_KAFKA__BOOTSTRAP_SERVERS",
+        "DEMO_AUTH__PUBLIC_KEY_PEM",
     ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError) as missing:
-        IdentitySettings()
+        DemoSettings()
     text = str(missing.value)
     assert "database_url" in text and "kafka" in text and "auth" in text
 
 
 def test_settings_come_from_the_environment_with_the_service_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IDENTITY_DATABASE_URL", "postgresql+asyncpg://ras@127.0.0.1:1/x")
-    monkeypatch.setenv("IDENTITY_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
-    monkeypatch.setenv("IDENTITY_AUTH__PUBLIC_KEY_PEM", "pem")
-    settings = IdentitySettings()
+    monkeypatch.setenv("DEMO_DATABASE_URL", "postgresql+asyncpg://ras@127.0.0.1:1/x")
+    monkeypatch.setenv("DEMO_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    monkeypatch.setenv("DEMO_AUTH__PUBLIC_KEY_PEM", "pem")
+    settings = DemoSettings()
     assert settings.kafka.bootstrap_servers == "127.0.0.1:9"
     assert settings.auth.public_key() == "pem"
 
 
 def test_a_database_url_without_the_async_driver_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IDENTITY_DATABASE_URL", "postgresql://ras@127.0.0.1/x")
-    monkeypatch.setenv("IDENTITY_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
-    monkeypatch.setenv("IDENTITY_AUTH__PUBLIC_KEY_PEM", "pem")
+    monkeypatch.setenv("DEMO_DATABASE_URL", "postgresql://ras@127.0.0.1/x")
+    monkeypatch.setenv("DEMO_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    monkeypatch.setenv("DEMO_AUTH__PUBLIC_KEY_PEM", "pem")
     with pytest.raises(ValidationError, match="asyncpg"):
-        IdentitySettings()
+        DemoSettings()
 
 
 class Body(BaseModel):
