@@ -22,32 +22,15 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, insert, select, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "deploy"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from localstack import Ports, Stack  # noqa: E402
-from shared.db import create_engine, session_factory  # noqa: E402
-from shared.events import UserRegistered  # noqa: E402
-from shared.messaging.outbox import OutboxRelay, producer_config  # noqa: E402
-from shared.messaging.tables import messaging_metadata, outbox_message  # noqa: E402
-from shared.settings import KafkaSettings, MessagingSettings  # noqa: E402
-
-OUT = ROOT / "bench" / "out"
-
-
-def bench_stack() -> Stack:
-    """Return the benchmark's own stack (ports apart from the developer stack and the tests)."""
-    return Stack(
-        ROOT / "var" / "bench",
-        Ports(
-            kafka=39092,
-            kafka_controller=39093,
-            postgres=35432,
-            smtp=3525,
-            services={"identity": 38101, "applications": 38102, "attachments": 38103, "notifications": 38104},
-            card_gateway=38105,
-        ),
-    )
+from common import OUT, bench_stack
+from localstack import Stack
+from shared.db import create_engine, session_factory
+from shared.events import UserRegistered
+from shared.messaging.outbox import OutboxRelay, producer_config
+from shared.messaging.tables import messaging_metadata, outbox_message
+from shared.settings import KafkaSettings, MessagingSettings
 
 
 def _events(n: int) -> list[UserRegistered]:
