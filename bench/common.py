@@ -28,6 +28,7 @@ def bench_stack() -> Stack:
             smtp=3525,
             services={"identity": 38101, "applications": 38102, "attachments": 38103, "notifications": 38104},
             card_gateway=38105,
+            ocsp=38110,
         ),
     )
 

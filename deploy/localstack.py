@@ -87,6 +87,7 @@ class Ports:
         }
     )
     card_gateway: int = 8105
+    ocsp: int = 8110
 
 
 @dataclass
@@ -470,6 +471,35 @@ class Stack:
             public.write_text(pub)
         return private, public
 
+    def secret(self, name: str) -> str:
+        """Return a development secret kept in ``keys/<name>``, creating it once."""
+        path = self.keys_dir / name
+        if not path.exists():
+            import secrets
+
+            self.keys_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def start_ocsp_simulator(self, timeout: float = 30) -> None:
+        """Start the OCSP responder simulator of the development JPKI (``deploy/dev_pki.py``)."""
+        proc = self.proc("ocsp-simulator")
+        if proc.pid() is not None and port_open(self.ports.ocsp):
+            return
+        proc.start(
+            [
+                PYTHON,
+                str(ROOT / "deploy" / "dev_pki.py"),
+                "ocsp",
+                "--dir",
+                str(self.var / "jpki"),
+                "--port",
+                str(self.ports.ocsp),
+            ]
+        )
+        wait_until(lambda: port_open(self.ports.ocsp), timeout, "the OCSP simulator to listen")
+
     def service_env(self, service: str) -> dict[str, str]:
         """Return the environment a service process needs on this stack."""
         private, public = self.ensure_keys()
@@ -477,7 +507,9 @@ class Stack:
             prefix = CARD_GATEWAY["env"]
             return {
                 f"{prefix}_PORT": str(self.ports.card_gateway),
-                f"{prefix}_ALLOWED_ORIGINS": os.environ.get(f"{prefix}_ALLOWED_ORIGINS", "http://127.0.0.1:8080"),
+                f"{prefix}_ALLOWED_ORIGINS": os.environ.get(
+                    f"{prefix}_ALLOWED_ORIGINS", "http://127.0.0.1:8080"
+                ),
             }
         spec = SERVICES[service]
         prefix = spec["env"]
@@ -488,7 +520,17 @@ class Stack:
             f"{prefix}_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.services[service]}",
         }
         if service == "identity":
+            import dev_pki
+
+            jpki = self.var / "jpki"
+            dev_pki.ensure(jpki)
             env["IDENTITY_TOKEN_PRIVATE_KEY_FILE"] = str(private)
+            env["IDENTITY_HANDLE_PEPPER"] = self.secret("handle_pepper")
+            env["IDENTITY_JPKI__AUTH_CA_FILES"] = json.dumps([str(p) for p in dev_pki.ca_files(jpki, "auth")])
+            env["IDENTITY_JPKI__SIGN_CA_FILES"] = json.dumps([str(p) for p in dev_pki.ca_files(jpki, "sign")])
+            env["IDENTITY_REVOCATION__BACKEND"] = "ocsp"
+            env["IDENTITY_REVOCATION__OCSP_URL"] = f"http://127.0.0.1:{self.ports.ocsp}/ocsp"
+            env["IDENTITY_WEB_BASE_URL"] = os.environ.get("RAS_WEB_BASE_URL", "http://127.0.0.1:8080")
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = "127.0.0.1"
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
@@ -529,6 +571,7 @@ class Stack:
         self.start_postgres()
         self.start_kafka()
         self.start_smtp()
+        self.start_ocsp_simulator()
         self.create_topics()
         for service, spec in SERVICES.items():
             self.create_database(spec["db"])
@@ -552,6 +595,8 @@ class Stack:
             "SMTP_PORT": str(self.ports.smtp),
             "MAIL_DIR": str(self.mail_dir),
             "TOKEN_PUBLIC_KEY_FILE": str(self.keys_dir / "token_public.pem"),
+            "OCSP_SIMULATOR_URL": f"http://127.0.0.1:{self.ports.ocsp}/ocsp",
+            "JPKI_DEMO_CARD_DIR": str(self.var / "jpki" / "card"),
         }
         for service, port in self.ports.services.items():
             env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
@@ -569,7 +614,7 @@ class Stack:
         """Every process name, services first (stopped first), infrastructure last."""
         yield "card-gateway"
         yield from reversed(list(SERVICES))
-        yield from ("smtp", "kafka", "postgres")
+        yield from ("ocsp-simulator", "smtp", "kafka", "postgres")
 
     def down(self) -> None:
         """Stop every process of this stack and leave none behind."""

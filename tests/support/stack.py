@@ -38,6 +38,7 @@ class TestStack(Stack):
                 "notifications": 28104 + off,
             },
             card_gateway=28105 + off,
+            ocsp=28110 + off,
         )
         external_kafka = os.environ.get("RAS_TEST_KAFKA_BOOTSTRAP")
         if external_kafka:

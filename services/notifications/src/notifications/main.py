@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from notifications.adapters.smtp import AiosmtplibSender
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.consumers import register
+from notifications.entrypoints.http.routes import router
 from notifications.service_layer.deliveries import DeliveryWorker, MailSender
 from shared.service import ServiceRuntime, build_app
 
@@ -14,7 +15,7 @@ SERVICE = "notifications"
 
 
 def create_app(settings: NotificationsSettings, *, sender: MailSender | None = None) -> FastAPI:
-    """Return the notifications app: consumers, the delivery worker and the outbox relay."""
+    """Return the notifications app: consumers, the delivery worker, the outbox relay and the operator API."""
     runtime = ServiceRuntime(SERVICE, settings)
     worker = DeliveryWorker(
         runtime.sessions,
@@ -24,8 +25,9 @@ def create_app(settings: NotificationsSettings, *, sender: MailSender | None = N
     )
     register(runtime, settings.mail, worker)
     runtime.background.append(worker.run)
-    app = build_app(runtime, title="RAS notifications", routers=[])
+    app = build_app(runtime, title="RAS notifications", routers=[router])
     app.state.delivery_worker = worker
+    app.state.mail_settings = settings.mail
     return app
 
 

@@ -1,4 +1,10 @@
-"""SMTP adapter: aiosmtplib with STARTTLS/TLS and authentication as configured."""
+"""SMTP adapter: aiosmtplib with STARTTLS or implicit TLS and authentication as configured.
+
+Failures are sorted for the delivery worker. Permanent (no retry): a 5xx answer to the recipient (RCPT) or to
+the message (DATA). Transient (retry with backoff): no connection, timeouts, any 4xx, and 5xx answers before the
+recipient is named (HELO, STARTTLS, AUTH, MAIL FROM) — those mean our own set-up is wrong (a bad password,
+a refused sender), which an operator fixes once for every queued mail, so they must not fail each mail for good.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ class AiosmtplibSender:
         self._s = settings
 
     async def send(self, message: EmailMessage) -> None:
-        """Send one message."""
+        """Send one message (a new connection each time, so a broken connection never carries over)."""
         s = self._s
         try:
             errors, _ = await aiosmtplib.send(
@@ -28,19 +34,26 @@ class AiosmtplibSender:
                 password=s.password,
                 use_tls=s.use_tls,
                 start_tls=s.start_tls,
+                validate_certs=s.validate_certs,
+                cert_bundle=str(s.ca_file) if s.ca_file else None,
                 timeout=s.timeout_s,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
-            if all(500 <= c < 600 for c in codes):
-                raise PermanentDeliveryError(str(exc)) from exc
-            raise TransientDeliveryError(str(exc)) from exc
-        except aiosmtplib.SMTPResponseException as exc:
+            detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            if codes and all(500 <= c < 600 for c in codes):
+                raise PermanentDeliveryError(f"recipient refused: {detail}") from exc
+            raise TransientDeliveryError(f"recipient deferred: {detail}") from exc
+        except aiosmtplib.SMTPDataError as exc:
             if 500 <= exc.code < 600:
-                raise PermanentDeliveryError(f"{exc.code} {exc.message}") from exc
-            raise TransientDeliveryError(f"{exc.code} {exc.message}") from exc
+                raise PermanentDeliveryError(f"message refused: {exc.code} {exc.message}") from exc
+            raise TransientDeliveryError(f"message deferred: {exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise TransientDeliveryError(f"server answered {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise TransientDeliveryError(repr(exc)) from exc
-        refused = {addr: resp for addr, resp in errors.items()}
-        if refused:
-            raise PermanentDeliveryError(f"refused: {refused}")
+        if errors:
+            detail = "; ".join(f"{addr}: {resp.code} {resp.message}" for addr, resp in errors.items())
+            if all(500 <= resp.code < 600 for resp in errors.values()):
+                raise PermanentDeliveryError(f"recipient refused: {detail}")
+            raise TransientDeliveryError(f"recipient deferred: {detail}")

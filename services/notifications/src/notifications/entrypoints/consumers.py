@@ -1,4 +1,15 @@
-"""Subscribers of the notifications service: each person-facing event becomes queued mail."""
+"""Subscribers of the notifications service: each person-facing event becomes queued mail.
+
+One subscriber per contract in ``service_layer.mails.PLANNERS``; every one runs the same handler inside the
+shared inbox transaction (``shared.messaging.consumer.subscribe_event``), so a redelivered event adds nothing.
+
+Each subscriber has a consumer group of its own, ``notifications.<topic>``, instead of one group for the whole
+service: with eleven subscribers in one group every member's join rebalances all the others, and a start (or a
+restart after a crash) took over a minute to settle. One group per topic joins at once. The inbox rows carry the
+same name, which is fine: event ids are unique. user-registered keeps the group it always had, ``notifications``:
+renaming a group re-reads its topic from the start under an inbox name that has seen nothing, so every retained
+event would be mailed again.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.config import MailSettings
 from notifications.service_layer.deliveries import DeliveryWorker, enqueue
-from shared.events import UserRegistered
+from notifications.service_layer.mails import consumed_events, mails_for
+from shared.events import Event, UserRegistered
 from shared.messaging.consumer import subscribe_event
 from shared.service import ServiceRuntime
 
 CONSUMER = "notifications"
+
+
+def consumer_name(event_type: type[Event]) -> str:
+    """Return the consumer group (and inbox consumer) of one subscription: ``notifications.<topic>``."""
+    if event_type is UserRegistered:
+        return CONSUMER
+    return f"{CONSUMER}.{event_type.topic()}"
 
 
 def wake_after_commit(session: AsyncSession, worker: DeliveryWorker) -> None:
@@ -20,27 +39,22 @@ def wake_after_commit(session: AsyncSession, worker: DeliveryWorker) -> None:
 
 
 def register(runtime: ServiceRuntime, mail: MailSettings, worker: DeliveryWorker) -> None:
-    """Subscribe every handler of this service."""
+    """Subscribe one handler per person-facing event."""
 
-    async def on_user_registered(session: AsyncSession, event: UserRegistered) -> None:
-        """Tell a new user their registration was received."""
-        await enqueue(
-            session,
-            source=event,
-            template="registration_received",
-            recipient=event.email,
-            locale=event.locale,
-            context={},
-            mail=mail,
-            user_id=event.user_id,
+    async def queue_mails(session: AsyncSession, event: Event) -> None:
+        """Queue every mail the event asks for (at most one per recipient and template)."""
+        queued = False
+        for planned in mails_for(event):
+            queued |= await enqueue(session, source=event, planned=planned, mail=mail)
+        if queued:
+            wake_after_commit(session, worker)
+
+    for event_type in consumed_events():
+        subscribe_event(
+            runtime.broker,
+            event_type,
+            queue_mails,
+            consumer=consumer_name(event_type),
+            sessions=runtime.sessions,
+            settings=runtime.settings.messaging,
         )
-        wake_after_commit(session, worker)
-
-    subscribe_event(
-        runtime.broker,
-        UserRegistered,
-        on_user_registered,
-        consumer=CONSUMER,
-        sessions=runtime.sessions,
-        settings=runtime.settings.messaging,
-    )

@@ -1,10 +1,19 @@
 """The delivery log as a queue: one row per (event, template, recipient), sent by the delivery worker.
 
 Enqueuing happens in the consumer's inbox transaction, so an event that arrives twice creates one row at most
-(the idempotency key is unique). The worker claims due rows with ``FOR UPDATE SKIP LOCKED``, hands each to the
-SMTP server with a stable ``Message-ID`` derived from the row, and records the outcome together with the
-email-delivered or email-failed event in the outbox. Transient failures back off exponentially (kept in the
-database, so a restart loses nothing); permanent ones (5xx, invalid address) stop at once.
+(the idempotency key ``<event_id>:<template>:<recipient>`` is unique).
+
+A row moves ``pending -> sending -> delivered | failed``. The worker claims one due row at a time in its own
+committed transaction (``FOR UPDATE SKIP LOCKED``, so replicas share the work): the row becomes ``sending`` with a
+lease (``next_attempt_at`` = now + lease) and a fresh claim token. Only then does the SMTP conversation start,
+bounded by half the lease. The outcome is committed at once, together with email-delivered or email-failed in
+the outbox, and only if the claim token still matches. A transient failure puts the row back to ``pending`` with
+exponential backoff (kept in the database, so a restart loses nothing); a permanent one (5xx to the recipient or
+the message, an invalid address) stops at once.
+
+A ``sending`` row whose lease ran out belongs to a worker that died mid-conversation. It is claimed again and
+counted in ``in_doubt_sends``: if the death fell between the server's ``250`` and our commit the mail is sent a
+second time, with the same ``Message-ID`` (see the service README, "Exactly once in effect").
 """
 
 from __future__ import annotations
@@ -12,27 +21,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.adapters.orm import email_delivery
 from notifications.config import DeliverySettings, MailSettings
+from notifications.service_layer.mails import PlannedMail
 from notifications.service_layer.rendering import render
 from shared.events import EmailDelivered, EmailFailed, Event
 from shared.messaging.outbox import add_event
 
 log = logging.getLogger(__name__)
 
+RECORD_ATTEMPTS = 5
+WIPED_BODY = "(removed after delivery: this mail held a secret)"
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
+
 
 class PermanentDeliveryError(Exception):
-    """The SMTP server refused the message for good (5xx or an invalid address)."""
+    """The SMTP server refused the message for good (5xx) or the address is invalid."""
 
 
 class TransientDeliveryError(Exception):
@@ -46,38 +64,45 @@ class MailSender(Protocol):
         """Send or raise PermanentDeliveryError / TransientDeliveryError."""
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    source: Event,
-    template: str,
-    recipient: str,
-    locale: str | None,
-    context: dict[str, Any],
-    mail: MailSettings,
-    application_id: uuid.UUID | None = None,
-    user_id: uuid.UUID | None = None,
-) -> bool:
+def idempotency_key(event_id: uuid.UUID, template: str, recipient: str) -> str:
+    """Return the key that makes one event give at most one mail per recipient and template."""
+    return f"{event_id}:{template}:{recipient.strip().lower()}"
+
+
+def message_id_for(key: str, mail: MailSettings) -> str:
+    """Return the stable Message-ID of a delivery key (the same on every attempt)."""
+    return f"<{uuid.uuid5(uuid.NAMESPACE_URL, 'ras-mail:' + key)}@{mail.message_id_domain}>"
+
+
+def valid_address(address: str) -> bool:
+    """Return True when ``address`` is a plausible single mailbox (no display name, no header tricks)."""
+    return len(address) <= 320 and _ADDRESS.fullmatch(address) is not None
+
+
+async def enqueue(session: AsyncSession, *, source: Event, planned: PlannedMail, mail: MailSettings) -> bool:
     """Add a mail to the delivery queue unless this event already made it for this recipient and template."""
-    rendered = render(template, locale, context, mail)
-    delivery_id = uuid.uuid4()
-    key = f"{source.event_id}:{template}:{recipient.lower()}"
+    rendered = render(planned.template, planned.locale, planned.context, mail)
+    recipient = planned.recipient.strip()
+    key = idempotency_key(source.event_id, planned.template, recipient)
     result = await session.execute(
         pg_insert(email_delivery)
         .values(
-            id=delivery_id,
+            id=uuid.uuid4(),
             idempotency_key=key,
             source_event_id=source.event_id,
             source_event_type=source.event_type,
-            template=template,
+            correlation_id=source.correlation_id or source.event_id,
+            template=planned.template,
             recipient=recipient,
-            locale=locale,
-            application_id=application_id,
-            user_id=user_id,
+            recipient_role=planned.role,
+            locale=planned.locale,
+            application_id=planned.application_id,
+            user_id=planned.user_id,
             subject=rendered.subject,
             body_text=rendered.text,
             body_html=rendered.html,
-            message_id=f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@{mail.message_id_domain}>",
+            sensitive=planned.sensitive,
+            message_id=message_id_for(key, mail),
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(email_delivery.c.id)
@@ -86,7 +111,9 @@ async def enqueue(
 
 
 def build_message(row: Any, mail: MailSettings) -> EmailMessage:
-    """Build the MIME message of a delivery row (plain text, with an HTML alternative when there is one)."""
+    """Build the MIME message of a delivery row: plain text with an HTML alternative."""
+    if not valid_address(row.recipient):
+        raise PermanentDeliveryError(f"invalid address: {row.recipient!r}")
     message = EmailMessage()
     message["From"] = mail.sender
     message["To"] = row.recipient
@@ -95,21 +122,26 @@ def build_message(row: Any, mail: MailSettings) -> EmailMessage:
     message["Subject"] = row.subject
     message["Message-ID"] = row.message_id
     message["Date"] = formatdate(localtime=False)
+    message["Auto-Submitted"] = "auto-generated"
     message["X-RAS-Template"] = row.template
+    message["X-RAS-Delivery"] = str(row.id)
     message["X-RAS-Source-Event"] = str(row.source_event_id)
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    # Only after the body: set_content drops every Content-* header.
+    message["Content-Language"] = row.locale or "ja, en"
     return message
 
 
 def backoff(attempts: int, policy: DeliverySettings) -> timedelta:
-    """Return the wait before the next attempt: exponential, capped."""
-    return timedelta(seconds=min(policy.backoff_max_s, policy.backoff_base_s * 2 ** max(0, attempts - 1)))
+    """Return the wait before the next attempt: exponential, capped, with up to 20% jitter."""
+    base = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * (1 + random.random() * 0.2))
 
 
 class DeliveryWorker:
-    """Sends due deliveries and records each outcome with its event."""
+    """Claims due deliveries one at a time, sends up to ``concurrency`` at once, records each outcome."""
 
     def __init__(
         self,
@@ -129,80 +161,133 @@ class DeliveryWorker:
         """Look for due mail now."""
         self._wake.set()
 
-    async def deliver_due(self) -> int:
-        """Send one batch of due mail; return how many rows were handled."""
+    async def claim(self) -> Row[Any] | None:
+        """Claim the most overdue row (pending and due, or sending with its lease run out) and commit the claim."""
+        t = email_delivery.c
+        due = (
+            select(t.id)
+            .where(t.status.in_(("pending", "sending")), t.next_attempt_at <= func.now())
+            .order_by(t.next_attempt_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         async with self._sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(email_delivery)
-                    .where(
-                        email_delivery.c.status == "pending",
-                        email_delivery.c.next_attempt_at <= datetime.now(UTC),
-                    )
-                    .order_by(email_delivery.c.next_attempt_at)
-                    .limit(self._policy.batch_size)
-                    .with_for_update(skip_locked=True)
+            result = await session.execute(
+                update(email_delivery)
+                .where(t.id == due)
+                .values(
+                    status="sending",
+                    claim_token=uuid.uuid4(),
+                    attempts=t.attempts + 1,
+                    in_doubt_sends=t.in_doubt_sends + case((t.status == "sending", 1), else_=0),
+                    last_attempt_at=func.now(),
+                    next_attempt_at=func.now() + timedelta(seconds=self._policy.lease_s),
                 )
-            ).all()
-            for row in rows:
-                await self._deliver(session, row)
-            return len(rows)
+                .returning(*t)
+            )
+            return result.first()
 
-    async def _deliver(self, session: AsyncSession, row: Any) -> None:
-        attempts = row.attempts + 1
+    async def send(self, row: Any) -> None:
+        """Send one claimed row and record the outcome."""
+        try:
+            message = build_message(row, self._mail)
+            async with asyncio.timeout(self._policy.send_deadline_s):
+                await self._sender.send(message)
+        except PermanentDeliveryError as exc:
+            await self._record(row, "failed", error=str(exc), permanent=True)
+        except (TransientDeliveryError, OSError, TimeoutError) as exc:
+            await self._record(row, "retry", error=str(exc) or repr(exc), permanent=False)
+        except Exception as exc:  # a bug must not lose the mail nor spin: back off like a transient failure
+            log.exception("unexpected error sending delivery %s", row.id)
+            await self._record(row, "retry", error=repr(exc), permanent=False)
+        else:
+            await self._record(row, "delivered", error=None, permanent=False)
+
+    async def _record(self, row: Any, outcome: str, *, error: str | None, permanent: bool) -> None:
+        t = email_delivery.c
         common = {
             "delivery_id": row.id,
             "template": row.template,
             "recipient": row.recipient,
             "source_event_id": row.source_event_id,
-            "correlation_id": row.source_event_id,
+            "correlation_id": row.correlation_id or row.source_event_id,
             "causation_id": row.source_event_id,
         }
-        try:
-            await self._sender.send(build_message(row, self._mail))
-        except PermanentDeliveryError as exc:
-            await self._finish(session, row.id, attempts, "failed", str(exc))
-            await add_event(session, EmailFailed(**common, error=str(exc)[:1000], permanent=True))
-            return
-        except (TransientDeliveryError, OSError, TimeoutError) as exc:
-            if attempts >= self._policy.max_attempts:
-                await self._finish(session, row.id, attempts, "failed", str(exc))
-                await add_event(session, EmailFailed(**common, error=str(exc)[:1000], permanent=False))
-            else:
-                await session.execute(
-                    update(email_delivery)
-                    .where(email_delivery.c.id == row.id)
-                    .values(
-                        attempts=attempts,
-                        last_error=str(exc)[:1000],
-                        next_attempt_at=datetime.now(UTC) + backoff(attempts, self._policy),
+        values: dict[str, Any] = {"last_error": error[:1000] if error else None, "claim_token": None}
+        event: Event | None = None
+        if outcome == "delivered":
+            values |= {"status": "delivered", "delivered_at": func.now(), "permanent_failure": None}
+            if row.sensitive:
+                values |= {"body_text": WIPED_BODY, "body_html": None}
+            event = EmailDelivered(**common, message_id=row.message_id)
+        elif permanent or row.attempts >= self._policy.max_attempts:
+            values |= {"status": "failed", "permanent_failure": permanent}
+            event = EmailFailed(**common, error=(error or "")[:1000], permanent=permanent)
+        else:
+            values |= {
+                "status": "pending",
+                "next_attempt_at": func.now() + backoff(row.attempts, self._policy),
+            }
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                async with self._sessions() as session, session.begin():
+                    result = await session.execute(
+                        update(email_delivery)
+                        .where(t.id == row.id, t.claim_token == row.claim_token, t.status == "sending")
+                        .values(**values)
+                        .returning(t.id)
                     )
-                )
-            return
-        await self._finish(session, row.id, attempts, "delivered", None)
-        await add_event(session, EmailDelivered(**common, message_id=row.message_id))
-
-    @staticmethod
-    async def _finish(
-        session: AsyncSession, delivery_id: uuid.UUID, attempts: int, status: str, error: str | None
-    ) -> None:
-        values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error}
-        if status == "delivered":
-            values["delivered_at"] = datetime.now(UTC)
-        await session.execute(
-            update(email_delivery).where(email_delivery.c.id == delivery_id).values(**values)
-        )
+                    if result.first() is None:
+                        log.warning("delivery %s was claimed again before its outcome was recorded", row.id)
+                        return
+                    if event is not None:
+                        await add_event(session, event)
+                break
+            except (OSError, SQLAlchemyError):
+                # After a successful send, every retry here narrows the window in which the lease could run
+                # out and the mail go twice; after RECORD_ATTEMPTS the lease decides (see the module doc).
+                if attempt == RECORD_ATTEMPTS:
+                    raise
+                log.warning("recording delivery %s failed; retrying", row.id, exc_info=True)
+                await asyncio.sleep(0.2 * 2**attempt)
+        if outcome != "delivered":
+            log.info("delivery %s attempt %d: %s", row.id, row.attempts, error)
 
     async def run(self) -> None:
-        """Deliver until cancelled; sleep until woken or the poll interval passes."""
-        while True:
+        """Deliver until cancelled: claim while a sending slot is free, else sleep until woken or polled."""
+        slots = asyncio.Semaphore(self._policy.concurrency)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        async def send_then_free(row: Any) -> None:
             try:
-                if await self.deliver_due():
-                    continue
-            except asyncio.CancelledError:
-                raise
+                await self.send(row)
             except Exception:
-                log.exception("delivery sweep failed; retrying")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._policy.poll_interval_s)
+                log.exception("delivery %s: outcome not recorded; its lease will bring it back", row.id)
+            finally:
+                slots.release()
+
+        try:
+            while True:
+                await slots.acquire()
+                self._wake.clear()
+                try:
+                    row = await self.claim()
+                except Exception:
+                    log.exception("claiming a delivery failed; retrying")
+                    row = None
+                if row is None:
+                    slots.release()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self._policy.poll_interval_s)
+                    continue
+                task = asyncio.create_task(send_then_free(row))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+        except asyncio.CancelledError:
+            if in_flight:
+                _, pending = await asyncio.wait(in_flight, timeout=self._policy.drain_s)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+            raise

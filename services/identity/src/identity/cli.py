@@ -1,0 +1,63 @@
+"""Administrator commands of the identity service (settings from the IDENTITY_ environment, like the service).
+
+``python -m identity.cli create-officer --email … --bureau … --role officer|operator`` creates a staff account and
+prints its 認証ID and a one-time set-up link (also e-mailed through the outbox). Roles are given only here: no HTTP
+path of the service sets them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from identity.bootstrap import bootstrap
+from identity.config import IdentitySettings
+from identity.service_layer.staff import StaffRole, create_staff_account
+from shared.db import create_engine, session_factory
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
+    parser = argparse.ArgumentParser(prog="python -m identity.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    officer = commands.add_parser("create-officer", help="create an officer or operator account")
+    officer.add_argument("--email", required=True)
+    officer.add_argument("--bureau", required=True, help="regional bureau, e.g. tokyo")
+    officer.add_argument("--role", choices=["officer", "operator"], default="officer")
+    officer.add_argument("--locale", choices=["ja", "en"], default="ja")
+    return parser
+
+
+async def _create_officer(settings: IdentitySettings, args: argparse.Namespace, out: TextIO) -> None:
+    """Create the account and print what the new officer needs."""
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        services = bootstrap(settings, session_factory(engine))
+        role: StaffRole = "operator" if args.role == "operator" else "officer"
+        account = await create_staff_account(
+            services, email=args.email, bureau=args.bureau, role=role, locale=args.locale
+        )
+    finally:
+        await engine.dispose()
+    out.write(f"user_id:   {account.user_id}\n")
+    out.write(f"認証ID:    {account.auth_id}\n")
+    out.write(f"role:      {role} ({args.bureau})\n")
+    out.write(f"set-up link (one use, until {account.setup_expires_at:%Y-%m-%d %H:%M %Z}):\n")
+    out.write(f"{account.setup_url}\n")
+
+
+def main(
+    argv: Sequence[str] | None = None, *, settings: IdentitySettings | None = None, out: TextIO = sys.stdout
+) -> int:
+    """Run one command; return the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "create-officer":
+        asyncio.run(_create_officer(settings or IdentitySettings(), args, out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
