@@ -13,6 +13,7 @@ from shared.events.applications import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     CardDispatched,
+    DocumentsResubmitted,
     ReceiptNumberAssigned,
     ReviewCompleted,
 )
@@ -44,6 +45,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReceiptNumberAssigned,
     ApplicationReviewStarted,
     ApplicationReturned,
+    DocumentsResubmitted,
     ReviewCompleted,
     CardDispatched,
     ApplicationClosed,
@@ -82,6 +84,7 @@ __all__ = [
     "AttachmentUploaded",
     "AuthIdIssued",
     "CardDispatched",
+    "DocumentsResubmitted",
     "EmailDelivered",
     "EmailFailed",
     "Event",

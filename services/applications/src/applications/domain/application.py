@@ -112,6 +112,7 @@ class Application:
     provisional_receipt_number: str | None = None
     receipt_number: str | None = None
     submitted_at: datetime | None = None
+    over_10mb_declared: bool = False
     review_outcome: ReviewOutcome | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     rounds: list[AttachmentRound] = field(default_factory=list)
@@ -191,14 +192,21 @@ class Application:
         reference: ReferenceData,
         clock: Clock,
         sequence: ProvisionalSequence,
+        over_10mb_declared: bool = False,
     ) -> str:
-        """Check eligibility, attachments and forms again, then submit and return the provisional receipt number."""
+        """Check eligibility, attachments and forms again, then submit and return the provisional receipt number.
+
+        ``over_10mb_declared`` is the 参考様式9 route of domain.md §5: the data exceeds 10 MB and more follows in a
+        later round; the declaration itself must then be among the attachments.
+        """
         target = self._next_state(Action.SUBMIT)
         today = japan_today(clock)
         snapshot = reference.as_of(today)
         refusals = (
             *eligibility_refusals(self.case, snapshot, today),
             *attachment_refusals(self.case, attachments, snapshot),
+            *_declaration_refusals(over_10mb_declared, attachments),
+            *self._contact_refusals(),
         )
         issues = [i for v in self._validate_forms(snapshot, today).values() for i in v.all_issues]
         issues += self._case_mismatches()
@@ -208,6 +216,7 @@ class Application:
         number = format_provisional_receipt_number(today, sequence.next_value(today))
         self.provisional_receipt_number = number
         self.submitted_at = now
+        self.over_10mb_declared = over_10mb_declared
         self.current_round.closed_at = now
         self._enter(target, now, actor_id, None)
         applicant = self.case.applicant
@@ -221,6 +230,7 @@ class Application:
                 filer_user_id=self.case.filer.user_id,
                 applicant_person_id=applicant.person_id,
                 applicant_email=applicant.email,
+                over_10mb_declared=over_10mb_declared,
             )
         )
         return number
@@ -291,6 +301,7 @@ class Application:
         target = self._next_state(Action.RESUBMIT_DOCUMENTS)
         # A re-attachment round is checked for the state of its files; the requirements were met at submission.
         refusals = list(attachment_state_refusals(attachments, reference.as_of(japan_today(clock))))
+        refusals += _declaration_refusals(self.over_10mb_declared, attachments)
         if not attachments:
             refusals.insert(
                 0,
@@ -377,6 +388,18 @@ class Application:
         )
 
     # -- internals ----------------------------------------------------------------------------------------
+    def _contact_refusals(self) -> list[e.Refusal]:
+        if self.case.applicant.email:
+            return []
+        return [
+            e.refusal(
+                e.APPLICANT_EMAIL_MISSING,
+                "申請人本人のメールアドレスを入力してください。受付のお知らせは、申請中であることの証明として申請人本人にも送られます。",
+                "Enter the applicant's own e-mail address: the receipt e-mail is the applicant's proof that an "
+                "application is pending, so it goes to the applicant too.",
+            )
+        ]
+
     def _next_state(self, action: Action) -> ApplicationState:
         target = TRANSITIONS.get((self.state, action))
         if target is None:
@@ -429,3 +452,22 @@ class Application:
                         )
                     )
         return issues
+
+
+DECLARATION_KIND = "declaration_form9"
+"""The attachment kind of 参考様式9 (資料添付に係る申告書)."""
+
+
+def _declaration_refusals(declared: bool, attachments: Sequence[AttachmentSummaryItem]) -> list[e.Refusal]:
+    """Return the refusal when over 10 MB is declared but 参考様式9 is not attached."""
+    if not declared or any(a.kind == DECLARATION_KIND for a in attachments):
+        return []
+    return [
+        e.refusal(
+            e.ATTACHMENTS_DECLARATION_MISSING,
+            "資料が10MBを超える場合は「資料添付に係る申告書（参考様式9）」を添付してください。",
+            "When the documents exceed 10 MB, attach the Declaration on attached documents (Reference Form 9).",
+            requirement="declaration_form9",
+            kinds=DECLARATION_KIND,
+        )
+    ]

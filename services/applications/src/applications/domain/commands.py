@@ -40,6 +40,7 @@ class SubmitApplication(Command):
     """Submit the draft with the attachments of round 1."""
 
     attachments: Sequence[AttachmentSummaryItem]
+    over_10mb_declared: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +130,7 @@ def handle(application: Application, command: Command, context: Context) -> Resu
                 reference=ref,
                 clock=clock,
                 sequence=context.sequence,
+                over_10mb_declared=command.over_10mb_declared,
             )
         case AssignReceiptNumber():
             application.assign_receipt_number(command.receipt_number, actor_id=actor, clock=clock)

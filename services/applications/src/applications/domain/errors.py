@@ -198,6 +198,8 @@ ATTACHMENTS_NOT_CHECKED = "attachments.not_checked"
 ATTACHMENTS_HOST_ORGANISATION_FORM_MISSING = "attachments.host_organisation_form_missing"
 ATTACHMENTS_FORM19_MISSING = "attachments.form19_missing"
 ATTACHMENTS_PHOTO_MISSING = "attachments.photo_missing"
+ATTACHMENTS_DECLARATION_MISSING = "attachments.declaration_form9_missing"
+APPLICANT_EMAIL_MISSING = "applicant.email_missing"
 
 REFUSAL_CODES: tuple[str, ...] = (
     PROCEDURE_UNKNOWN,
@@ -216,6 +218,8 @@ REFUSAL_CODES: tuple[str, ...] = (
     ATTACHMENTS_HOST_ORGANISATION_FORM_MISSING,
     ATTACHMENTS_FORM19_MISSING,
     ATTACHMENTS_PHOTO_MISSING,
+    ATTACHMENTS_DECLARATION_MISSING,
+    APPLICANT_EMAIL_MISSING,
 )
 """Every refusal code; each is returned with its own ja/en message and the HTTP layer shows them as a list."""
 

@@ -34,6 +34,7 @@ class ApplicationSubmitted(DomainEvent):
     filer_user_id: str
     applicant_person_id: str | None
     applicant_email: str | None
+    over_10mb_declared: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,6 +43,7 @@ class Applicant:
     period_of_stay_expires_on: date | None = None
     person_id: str | None = None
     email: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

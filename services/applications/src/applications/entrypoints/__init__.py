@@ -1,0 +1,1 @@
+"""Entrypoints of the applications service: HTTP routes and Kafka subscribers."""

@@ -1,0 +1,129 @@
+"""Subscribers of the applications service: the attachment summary and the contacts of registered users.
+
+Attachments arrive only as events (applications never calls the attachments service). Each subscriber runs in the
+shared inbox transaction (``shared.messaging.consumer.subscribe_event``), so a redelivered event adds nothing.
+
+The shared attachment contracts carry a coarse ``kind`` (``document | photo | tax_info``) and ``document_type``, the
+reference-data kind the uploader chose (host-organisation form, 別記第19号様式, 参考様式9 …); when an event has no
+``document_type`` the coarse kind is mapped to the obvious reference-data kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from applications.adapters.repository import AttachmentRecord, SqlAlchemyApplicationRepository
+from applications.domain.values import AttachmentState
+from shared.events import attachments as contracts
+from shared.events.identity import UserRegistered
+from shared.messaging.consumer import subscribe_event
+from shared.service import ServiceRuntime
+
+CONSUMER = "applications"
+
+COARSE_KINDS: dict[str, str] = {
+    "photo": "face_photo",
+    "document": "supporting_documents_pdf",
+    "tax_info": "tax_information",
+}
+"""The reference-data kind of each coarse kind of the shared contract, when the event names no finer one."""
+
+
+def document_kind(
+    event: contracts.AttachmentUploaded | contracts.AttachmentAccepted | contracts.AttachmentRejected,
+) -> str:
+    """Return the reference-data kind of an attachment event."""
+    return event.document_type or COARSE_KINDS.get(event.kind, event.kind)
+
+
+async def on_attachment_uploaded(session: AsyncSession, event: contracts.AttachmentUploaded) -> None:
+    """Record a new attachment as being checked (a verdict already recorded is kept)."""
+    await SqlAlchemyApplicationRepository(session).record_attachment(
+        AttachmentRecord(
+            attachment_id=event.attachment_id,
+            application_id=event.application_id,
+            round_number=event.round_number,
+            kind=document_kind(event),
+            reported_kind=event.kind,
+            state=AttachmentState.CHECKING,
+            filename=event.filename,
+        ),
+        only_if_new=True,
+    )
+
+
+async def on_attachment_accepted(session: AsyncSession, event: contracts.AttachmentAccepted) -> None:
+    """Record that an attachment passed its checks (with any warnings)."""
+    await SqlAlchemyApplicationRepository(session).record_attachment(
+        AttachmentRecord(
+            attachment_id=event.attachment_id,
+            application_id=event.application_id,
+            round_number=event.round_number,
+            kind=document_kind(event),
+            reported_kind=event.kind,
+            state=AttachmentState.ACCEPTED,
+            filename=event.filename,
+            warnings=[w.model_dump() for w in event.warnings],
+        )
+    )
+
+
+async def on_attachment_rejected(session: AsyncSession, event: contracts.AttachmentRejected) -> None:
+    """Record that an attachment failed its checks, with every reason and how to fix it."""
+    await SqlAlchemyApplicationRepository(session).record_attachment(
+        AttachmentRecord(
+            attachment_id=event.attachment_id,
+            application_id=event.application_id,
+            round_number=event.round_number,
+            kind=document_kind(event),
+            reported_kind=event.kind,
+            state=AttachmentState.REJECTED,
+            filename=event.filename,
+            reasons=[r.model_dump() for r in event.reasons],
+            warnings=[w.model_dump() for w in event.warnings],
+        )
+    )
+
+
+async def on_tax_info_registered(session: AsyncSession, event: contracts.TaxInfoRegistered) -> None:
+    """Record Mynaportal income and resident-tax data as an accepted electronic attachment."""
+    await SqlAlchemyApplicationRepository(session).record_attachment(
+        AttachmentRecord(
+            attachment_id=event.attachment_id,
+            application_id=event.application_id,
+            round_number=event.round_number,
+            kind="tax_information",
+            reported_kind="tax_info",
+            state=AttachmentState.ACCEPTED,
+            filename=f"tax-info-{event.fiscal_year}",
+        )
+    )
+
+
+async def on_user_registered(session: AsyncSession, event: UserRegistered) -> None:
+    """Keep the user's address and locale: receipts go to the applicant and the filer."""
+    await SqlAlchemyApplicationRepository(session).record_contact(
+        user_id=event.user_id, email=event.email, locale=event.locale, category=event.category
+    )
+
+
+def register(runtime: ServiceRuntime) -> None:
+    """Subscribe every handler as the ``applications`` consumer group."""
+
+    def subscribe(event_type: Any, handler: Any) -> None:
+        subscribe_event(
+            runtime.broker,
+            event_type,
+            handler,
+            consumer=CONSUMER,
+            sessions=runtime.sessions,
+            settings=runtime.settings.messaging,
+        )
+
+    subscribe(contracts.AttachmentUploaded, on_attachment_uploaded)
+    subscribe(contracts.AttachmentAccepted, on_attachment_accepted)
+    subscribe(contracts.AttachmentRejected, on_attachment_rejected)
+    subscribe(contracts.TaxInfoRegistered, on_tax_info_registered)
+    subscribe(UserRegistered, on_user_registered)

@@ -1,0 +1,1 @@
+"""HTTP entrypoints: reference data, applicants' routes and the back office; thin translators to the service layer."""

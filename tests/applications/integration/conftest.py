@@ -1,0 +1,3 @@
+"""Fixtures of the applications integration tests."""
+
+from __future__ import annotations
