@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -16,9 +17,19 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 from localstack import Ports, Stack  # noqa: E402
 
+# How services (and the bare baseline) are served: the same as deploy/localstack.py's start_service.
+PYTHON_ARGS = ["--host", "127.0.0.1", "--no-access-log"]
 
-def bench_stack() -> Stack:
-    """Return the benchmarks' own stack, on ports apart from the developer stack and the tests."""
+
+def bench_stack(*, fresh: bool = False) -> Stack:
+    """Return the benchmarks' own stack, on ports apart from the developer stack and the tests.
+
+    ``fresh`` stops it and removes its data first, so that no earlier run's backlog is measured.
+    """
+    if fresh:
+        old = bench_stack()
+        old.down()
+        shutil.rmtree(old.var, ignore_errors=True)
     return Stack(
         ROOT / "var" / "bench",
         Ports(

@@ -30,7 +30,11 @@ from shared.db import create_engine, session_factory
 from shared.events import UserRegistered
 from shared.messaging.outbox import OutboxRelay, producer_config
 from shared.messaging.tables import messaging_metadata, outbox_message
+from shared.messaging.topics import ensure_topics
 from shared.settings import KafkaSettings, MessagingSettings
+
+# A topic of the benchmark's own, so that no service consumes what it publishes.
+BENCH_TOPIC = "bench.outbox-relay.v1"
 
 
 def _events(n: int) -> list[UserRegistered]:
@@ -83,7 +87,9 @@ async def _relay_round(stack: Stack, n: int) -> float:
 
 async def _bare_round(stack: Stack, n: int) -> float:
     events = _events(n)
-    payloads = [(e.topic(), json.dumps(e.model_dump(mode="json")).encode(), e.key().encode()) for e in events]
+    payloads = [
+        (BENCH_TOPIC, json.dumps(e.model_dump(mode="json")).encode(), e.key().encode()) for e in events
+    ]
     producer = AIOKafkaProducer(
         **producer_config(KafkaSettings(bootstrap_servers=stack.kafka_bootstrap), "bench-bare")
     )
@@ -145,6 +151,7 @@ def main() -> None:
     stack.start_postgres()
     stack.start_kafka()
     stack.create_topics()
+    asyncio.run(ensure_topics(stack.kafka_bootstrap, topics=[BENCH_TOPIC]))
     stack.create_database("ras_bench_outbox", fresh=True)
     try:
         result = asyncio.run(run(stack, events=args.events, rounds=args.rounds))

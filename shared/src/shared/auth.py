@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Depends, Request
 
 from shared.errors import AppError
@@ -46,13 +49,35 @@ _UNAUTHENTICATED = (
 class TokenVerifier:
     """Verifies identity's access tokens with its public key."""
 
-    def __init__(self, public_key_pem: str, *, issuer: str, audience: str) -> None:
-        self._key = public_key_pem
+    def __init__(self, public_key_pem: str, *, issuer: str, audience: str, cache_size: int = 10_000) -> None:
+        key = load_pem_public_key(public_key_pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the token verification key must be an Ed25519 public key (PEM)")
+        self._key = key
         self._issuer = issuer
         self._audience = audience
+        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
-        """Return the principal of a valid token, or raise AppError 401 ``auth.invalid_token``."""
+        """Return the principal of a valid token, or raise AppError 401 ``auth.invalid_token``.
+
+        A token verified once is remembered until it expires, so a client's repeated calls cost one signature
+        check; an expired or forged token is never cached.
+        """
+        cached = self._cache.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() < expires:
+                return principal
+            del self._cache[token]
+        principal, expires = self._verify(token)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -62,7 +87,7 @@ class TokenVerifier:
                 audience=self._audience,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
-            return Principal(
+            principal = Principal(
                 user_id=uuid.UUID(claims["sub"]),
                 roles=frozenset(claims.get("roles", [])),
                 category=claims.get("category"),
@@ -70,6 +95,7 @@ class TokenVerifier:
                 bureau=claims.get("bureau"),
                 token_id=claims.get("jti"),
             )
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise AppError(401, "auth.invalid_token", *_UNAUTHENTICATED) from exc
 
@@ -117,7 +143,7 @@ def generate_keypair() -> tuple[str, str]:
     return private, public
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the verified caller, from ``Authorization: Bearer``."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -20,6 +20,13 @@ class _AttachmentEvent(Event):
     attachment_id: uuid.UUID
 
 
+def _document_type() -> Any:
+    return Field(
+        default=None,
+        description="What the file is, as a reference-data attachment kind (e.g. supporting_documents_pdf).",
+    )
+
+
 class AttachmentUploaded(_AttachmentEvent):
     """A file was stored (content-addressed) and waits for its check."""
 
@@ -29,6 +36,7 @@ class AttachmentUploaded(_AttachmentEvent):
     size_bytes: int
     filename: str
     uploaded_by: uuid.UUID
+    document_type: str | None = _document_type()
 
 
 class AttachmentAccepted(_AttachmentEvent):
@@ -38,6 +46,11 @@ class AttachmentAccepted(_AttachmentEvent):
     kind: AttachmentKind
     warnings: list[Finding] = Field(default_factory=list)
     facts: dict[str, Any] = Field(default_factory=dict)
+    filename: str | None = None
+    document_type: str | None = _document_type()
+    recipients: list[Recipient] = Field(
+        default_factory=list, description="Who may be told about the warnings (applicant first)."
+    )
 
 
 class AttachmentRejected(_AttachmentEvent):
@@ -49,6 +62,7 @@ class AttachmentRejected(_AttachmentEvent):
     reasons: list[Finding]
     warnings: list[Finding] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)
+    document_type: str | None = _document_type()
 
 
 class TaxInfoRegistered(_AttachmentEvent):
@@ -57,3 +71,5 @@ class TaxInfoRegistered(_AttachmentEvent):
     round_number: int
     fiscal_year: int
     person_name: str
+    sha256: str | None = Field(default=None, description="Digest of the registered data (the blob's key).")
+    registered_by: uuid.UUID | None = None

@@ -10,18 +10,19 @@ from applications.reference.loader import ReferenceData
 from applications.service_layer.services import ApplicationService, parse_if_match
 
 
-def get_service(request: Request) -> ApplicationService:
+async def get_service(request: Request) -> ApplicationService:
     """Return the process's application service."""
     service: ApplicationService = request.app.state.applications
     return service
 
 
-def get_reference(request: Request) -> ReferenceData:
+async def get_reference(request: Request) -> ReferenceData:
     """Return the reference data loaded at start."""
-    return get_service(request).reference
+    service: ApplicationService = request.app.state.applications
+    return service.reference
 
 
-def get_if_match(
+async def get_if_match(
     if_match: Annotated[str | None, Header(description='The ETag read, e.g. "3".')] = None,
 ) -> int | None:
     """Return the version named by If-Match, or None."""

@@ -1,0 +1,1 @@
+"""The attachments domain: rounds, upload rules, declarations and refusals (no framework imports)."""
