@@ -29,7 +29,7 @@ from localstack import PYTHON, Stack, port_open, wait_until
 from shared.auth import APPLICANT_ROLE, Principal, TokenSigner
 from tests.applications.integration.applications_support import extension_draft
 
-BARE_PORT = 38199
+BARE_PORT = 38198
 
 
 def start_bare(stack: Stack) -> None:
@@ -92,7 +92,7 @@ def run(stack: Stack, *, seconds: int, rounds: int) -> dict[str, Any]:
         )
 
     def med(runs: list[dict[str, Any]], key: str) -> float:
-        return round(statistics.median(r[key] for r in runs), 2)
+        return round(float(statistics.median(float(r[key]) for r in runs)), 2)
 
     app = {k: med(app_runs, k) for k in ("requests_per_s", "p50_ms", "p99_ms")}
     bare = {k: med(bare_runs, k) for k in ("requests_per_s", "p50_ms", "p99_ms")}

@@ -40,6 +40,7 @@ def bench_stack(*, fresh: bool = False) -> Stack:
             services={"identity": 38101, "applications": 38102, "attachments": 38103, "notifications": 38104},
             card_gateway=38105,
             ocsp=38110,
+            mynaportal=38199,
         ),
     )
 

@@ -88,6 +88,8 @@ class Ports:
     )
     card_gateway: int = 8105
     ocsp: int = 8110
+    mynaportal: int = 8199
+    checkers: int = 2
 
 
 @dataclass
@@ -482,6 +484,21 @@ class Stack:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def start_mynaportal_simulator(self, timeout: float = 30) -> None:
+        """Start the local SIMULATOR of the Mynaportal tax-data provider."""
+        proc = self.proc("mynaportal-simulator")
+        if proc.pid() is not None and port_open(self.ports.mynaportal):
+            return
+        proc.start([PYTHON, "-m", "attachments.mynaportal_simulator", "--port", str(self.ports.mynaportal)])
+        wait_until(lambda: port_open(self.ports.mynaportal), timeout, "the Mynaportal simulator to listen")
+
+    def start_checkers(self) -> None:
+        """Start the attachment checker processes (FastStream consumers; run more of them to scale)."""
+        for index in range(self.ports.checkers):
+            proc = self.proc(f"attachments-checker-{index}")
+            if proc.pid() is None:
+                proc.start([PYTHON, "-m", "attachments.checker"], env=self.service_env("attachments"))
+
     def start_ocsp_simulator(self, timeout: float = 30) -> None:
         """Start the OCSP responder simulator of the development JPKI (``deploy/dev_pki.py``)."""
         proc = self.proc("ocsp-simulator")
@@ -536,6 +553,7 @@ class Stack:
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
         if service == "attachments":
             env["ATTACHMENTS_BLOB_DIR"] = str(self.blob_dir)
+            env["ATTACHMENTS_MYNAPORTAL__BASE_URL"] = f"http://127.0.0.1:{self.ports.mynaportal}"
         return env
 
     def start_service(self, service: str, timeout: float = 60) -> None:
@@ -572,6 +590,7 @@ class Stack:
         self.start_kafka()
         self.start_smtp()
         self.start_ocsp_simulator()
+        self.start_mynaportal_simulator()
         self.create_topics()
         for service, spec in SERVICES.items():
             self.create_database(spec["db"])
@@ -583,6 +602,7 @@ class Stack:
         if services:
             for service in SERVICES:
                 self.start_service(service)
+            self.start_checkers()
             self.start_service("card-gateway")
         return self.write_env()
 
@@ -596,6 +616,7 @@ class Stack:
             "MAIL_DIR": str(self.mail_dir),
             "TOKEN_PUBLIC_KEY_FILE": str(self.keys_dir / "token_public.pem"),
             "OCSP_SIMULATOR_URL": f"http://127.0.0.1:{self.ports.ocsp}/ocsp",
+            "MYNAPORTAL_SIMULATOR_URL": f"http://127.0.0.1:{self.ports.mynaportal}",
             "JPKI_DEMO_CARD_DIR": str(self.var / "jpki" / "card"),
         }
         for service, port in self.ports.services.items():
@@ -613,8 +634,9 @@ class Stack:
     def names(self) -> Iterator[str]:
         """Every process name, services first (stopped first), infrastructure last."""
         yield "card-gateway"
+        yield from (f"attachments-checker-{i}" for i in range(self.ports.checkers))
         yield from reversed(list(SERVICES))
-        yield from ("ocsp-simulator", "smtp", "kafka", "postgres")
+        yield from ("mynaportal-simulator", "ocsp-simulator", "smtp", "kafka", "postgres")
 
     def down(self) -> None:
         """Stop every process of this stack and leave none behind."""

@@ -39,6 +39,7 @@ class TestStack(Stack):
             },
             card_gateway=28105 + off,
             ocsp=28110 + off,
+            mynaportal=28199 + off,
         )
         external_kafka = os.environ.get("RAS_TEST_KAFKA_BOOTSTRAP")
         if external_kafka:
