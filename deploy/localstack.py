@@ -584,6 +584,25 @@ class Stack:
         if proc.pid() is None:
             raise StackError(f"{service} exited at start; see {proc.logfile}")
 
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Wait until every service answers ``/ready`` (its database and broker answer) and the checkers live."""
+        import urllib.error
+        import urllib.request
+
+        def ready(port: int) -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=3) as response:
+                    return bool(response.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+
+        for service, port in self.ports.services.items():
+            wait_until(lambda port=port: ready(port), timeout, f"{service} to be ready")
+        for index in range(self.ports.checkers):
+            proc = self.proc(f"attachments-checker-{index}")
+            if proc.pid() is None:
+                raise StackError(f"attachments checker {index} exited at start; see {proc.logfile}")
+
     def infra_up(self) -> None:
         """Start Kafka, PostgreSQL and the SMTP catcher, create topics and databases, apply migrations."""
         self.start_postgres()
@@ -604,6 +623,7 @@ class Stack:
                 self.start_service(service)
             self.start_checkers()
             self.start_service("card-gateway")
+            self.wait_ready()
         return self.write_env()
 
     def addresses(self) -> dict[str, str]:

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.__name__)
-def test_each_contract_stays_compatible_with_its_committed_schema_of_the_same_major(event: type[Event]) -> None:
+def test_each_contract_stays_compatible_with_its_committed_schema_of_the_same_major(
+    event: type[Event],
+) -> None:
     path = SCHEMAS / f"{event.topic()}.json"
     assert path.exists(), f"no committed schema for {event.topic()}: run make contracts"
     committed = json.loads(path.read_text())

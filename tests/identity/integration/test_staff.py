@@ -29,7 +29,7 @@ async def test_an_officer_created_on_the_command_line_signs_in_with_the_role_and
 ) -> None:
     email = random_email("officer")
     printed = await asyncio.to_thread(
-        run_cli, identity, "create-officer", "--email", email, "--bureau", "tokyo", "--role", "officer"
+        run_cli, identity, "create-officer", "--email", email, "--bureau", "TKY", "--role", "officer"
     )
     auth_id = re.search(r"認証ID:\s+(\S+)", printed)
     link = re.search(r"(https://ras\.example\.jp/password-setup#token=\S+)", printed)
@@ -46,7 +46,7 @@ async def test_an_officer_created_on_the_command_line_signs_in_with_the_role_and
         tokens["access_token"]
     )
     assert principal.roles == frozenset({"officer"})
-    assert principal.bureau == "tokyo" and principal.category == "officer"
+    assert principal.bureau == "TKY" and principal.category == "officer"
 
 
 async def test_an_operator_gets_the_operator_role_only(identity: Identity, infra: Infra) -> None:
@@ -57,7 +57,7 @@ async def test_an_operator_gets_the_operator_role_only(identity: Identity, infra
         "--email",
         random_email("ops"),
         "--bureau",
-        "hq",
+        "HQ",
         "--role",
         "operator",
     )
@@ -91,3 +91,16 @@ async def test_no_http_request_body_can_carry_roles_or_a_bureau(identity: Identi
         properties = schemas[name].get("properties", {})
         assert "roles" not in properties and "bureau" not in properties, name
         assert schemas[name].get("additionalProperties") is False, name
+
+
+def test_a_bureau_that_is_not_a_code_is_refused_with_what_to_enter(
+    identity: Identity, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            ["create-officer", "--email", random_email("officer"), "--bureau", "tokyo"],
+            settings=identity.services.settings,
+            out=io.StringIO(),
+        )
+    assert stopped.value.code == 2
+    assert "not a bureau code" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -18,6 +19,18 @@ from identity.config import IdentitySettings
 from identity.service_layer.staff import StaffRole, create_staff_account
 from shared.db import create_engine, session_factory
 
+BUREAU_CODE = re.compile(r"^[A-Z0-9]{2,6}$")
+
+
+def _bureau_code(value: str) -> str:
+    """Accept a bureau code in the form the applications service matches officers' queues by."""
+    if not BUREAU_CODE.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a bureau code: use 2-6 capital letters or digits, e.g. TKY "
+            "(officers see only the applications filed with exactly this code)"
+        )
+    return value
+
 
 def _parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
@@ -25,7 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     officer = commands.add_parser("create-officer", help="create an officer or operator account")
     officer.add_argument("--email", required=True)
-    officer.add_argument("--bureau", required=True, help="regional bureau, e.g. tokyo")
+    officer.add_argument(
+        "--bureau",
+        required=True,
+        type=_bureau_code,
+        help="regional bureau code as the applications service knows it: 2-6 capitals or digits, e.g. TKY",
+    )
     officer.add_argument("--role", choices=["officer", "operator"], default="officer")
     officer.add_argument("--locale", choices=["ja", "en"], default="ja")
     return parser

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
@@ -57,10 +57,28 @@ def subscribe_event(
     settings: MessagingSettings | None = None,
 ) -> Callable[..., Awaitable[None]]:
     """Subscribe ``handler`` to ``event_type`` as ``consumer``, exactly once in effect."""
-    policy = settings or MessagingSettings()
-    topic = event_type.topic()
+    return subscribe_events(
+        broker, {event_type: handler}, consumer=consumer, sessions=sessions, settings=settings
+    )
 
-    async def process(event: E) -> bool:
+
+def subscribe_events(
+    broker: KafkaBroker,
+    handlers: Mapping[type[Any], Handler[Any]],
+    *,
+    consumer: str,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: MessagingSettings | None = None,
+) -> Callable[..., Awaitable[None]]:
+    """Subscribe one consumer (one group member) to several event topics, each with its handler.
+
+    One Kafka consumer for all of a service's topics joins its group once, instead of one member per topic that
+    rebalances all the others at every join (see docs/adr/0005).
+    """
+    policy = settings or MessagingSettings()
+    routes: dict[str, tuple[type[Event], Handler[Any]]] = {e.topic(): (e, h) for e, h in handlers.items()}
+
+    async def process(event: Event, handler: Handler[Any]) -> bool:
         """Run the handler once in a transaction with the inbox row; False when it was a duplicate."""
         async with sessions() as session, session.begin():
             inserted = await session.execute(
@@ -78,6 +96,8 @@ def subscribe_event(
         raw: Any = message.raw_message
         body: bytes = message.body
         key: bytes | None = getattr(raw, "key", None)
+        topic: str = getattr(raw, "topic", "") or next(iter(routes))
+        event_type, handler = routes[topic]
         headers = {
             k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (message.headers or {}).items()
         }
@@ -98,7 +118,7 @@ def subscribe_event(
         error: BaseException | None = None
         for attempt in range(1, policy.consumer_max_attempts + 1):
             try:
-                if not await process(event):
+                if not await process(event, handler):
                     log.info("duplicate %s %s skipped by %s", event.event_type, event.event_id, consumer)
                 return
             except asyncio.CancelledError:
@@ -123,13 +143,14 @@ def subscribe_event(
             broker, topic=topic, body=body, key=key, headers=headers, error=repr(error), consumer=consumer
         )
 
-    on_event.__name__ = f"on_{event_type.__name__}"
+    names = sorted(e.__name__ for e in handlers)
+    on_event.__name__ = f"on_{'_'.join(names)}" if len(names) <= 3 else f"on_{len(names)}_events"
     subscriber = broker.subscriber(
-        topic,
+        *routes,
         group_id=consumer,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=f"{consumer}:{topic}",
+        title=f"{consumer}:{','.join(routes)}",
     )
     subscriber(on_event)
     return on_event

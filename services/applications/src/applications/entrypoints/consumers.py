@@ -1,7 +1,7 @@
 """Subscribers of the applications service: the attachment summary and the contacts of registered users.
 
 Attachments arrive only as events (applications never calls the attachments service). Each subscriber runs in the
-shared inbox transaction (``shared.messaging.consumer.subscribe_event``), so a redelivered event adds nothing.
+shared inbox transaction (``shared.messaging.consumer.subscribe_events``, one group member for all topics), so a redelivered event adds nothing.
 
 The shared attachment contracts carry a coarse ``kind`` (``document | photo | tax_info``) and ``document_type``, the
 reference-data kind the uploader chose (host-organisation form, 別記第19号様式, 参考様式9 …); when an event has no
@@ -18,7 +18,7 @@ from applications.adapters.repository import AttachmentRecord, SqlAlchemyApplica
 from applications.domain.values import AttachmentState
 from shared.events import attachments as contracts
 from shared.events.identity import UserRegistered
-from shared.messaging.consumer import subscribe_event
+from shared.messaging.consumer import subscribe_events
 from shared.service import ServiceRuntime
 
 CONSUMER = "applications"
@@ -112,18 +112,17 @@ async def on_user_registered(session: AsyncSession, event: UserRegistered) -> No
 def register(runtime: ServiceRuntime) -> None:
     """Subscribe every handler as the ``applications`` consumer group."""
 
-    def subscribe(event_type: Any, handler: Any) -> None:
-        subscribe_event(
-            runtime.broker,
-            event_type,
-            handler,
-            consumer=CONSUMER,
-            sessions=runtime.sessions,
-            settings=runtime.settings.messaging,
-        )
-
-    subscribe(contracts.AttachmentUploaded, on_attachment_uploaded)
-    subscribe(contracts.AttachmentAccepted, on_attachment_accepted)
-    subscribe(contracts.AttachmentRejected, on_attachment_rejected)
-    subscribe(contracts.TaxInfoRegistered, on_tax_info_registered)
-    subscribe(UserRegistered, on_user_registered)
+    handlers: dict[type[Any], Any] = {
+        contracts.AttachmentUploaded: on_attachment_uploaded,
+        contracts.AttachmentAccepted: on_attachment_accepted,
+        contracts.AttachmentRejected: on_attachment_rejected,
+        contracts.TaxInfoRegistered: on_tax_info_registered,
+        UserRegistered: on_user_registered,
+    }
+    subscribe_events(
+        runtime.broker,
+        handlers,
+        consumer=CONSUMER,
+        sessions=runtime.sessions,
+        settings=runtime.settings.messaging,
+    )

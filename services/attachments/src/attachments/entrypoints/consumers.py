@@ -8,6 +8,8 @@ All run inside the shared inbox transaction (``shared.messaging.consumer.subscri
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attachments.adapters.blobstore import BlobStore
@@ -25,13 +27,14 @@ from shared.events import (
     AttachmentUploaded,
     ReviewCompleted,
 )
-from shared.events.applications import ApplicationReturned, ApplicationSubmitted
-from shared.messaging.consumer import subscribe_event
+from shared.events.applications import ApplicationReturned, ApplicationSubmitted, DocumentsResubmitted
+from shared.messaging.consumer import subscribe_event, subscribe_events
 from shared.service import ServiceRuntime
 
 CONSUMER = "attachments"
 CHECKER_CONSUMER = "attachments-checker"
 ROUND_CLOSERS = (
+    DocumentsResubmitted,
     ApplicationReviewStarted,
     ReviewCompleted,
     ApplicationClosed,
@@ -42,11 +45,18 @@ ROUND_CLOSERS = (
 
 def register(runtime: ServiceRuntime) -> None:
     """Subscribe the service to the applications service's events that open and close rounds."""
-    common = {"consumer": CONSUMER, "sessions": runtime.sessions, "settings": runtime.settings.messaging}
-    subscribe_event(runtime.broker, ApplicationSubmitted, on_application_submitted, **common)  # type: ignore[arg-type]
-    subscribe_event(runtime.broker, ApplicationReturned, on_application_returned, **common)  # type: ignore[arg-type]
-    for event_type in ROUND_CLOSERS:
-        subscribe_event(runtime.broker, event_type, close_open_rounds, **common)  # type: ignore[arg-type]
+    handlers: dict[type[Any], Any] = {
+        ApplicationSubmitted: on_application_submitted,
+        ApplicationReturned: on_application_returned,
+        **{event_type: close_open_rounds for event_type in ROUND_CLOSERS},
+    }
+    subscribe_events(
+        runtime.broker,
+        handlers,
+        consumer=CONSUMER,
+        sessions=runtime.sessions,
+        settings=runtime.settings.messaging,
+    )
 
 
 def register_checker(runtime: ServiceRuntime, *, blobs: BlobStore, run_check: RunCheck) -> None:

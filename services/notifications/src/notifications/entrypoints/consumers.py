@@ -1,14 +1,9 @@
 """Subscribers of the notifications service: each person-facing event becomes queued mail.
 
-One subscriber per contract in ``service_layer.mails.PLANNERS``; every one runs the same handler inside the
-shared inbox transaction (``shared.messaging.consumer.subscribe_event``), so a redelivered event adds nothing.
-
-Each subscriber has a consumer group of its own, ``notifications.<topic>``, instead of one group for the whole
-service: with eleven subscribers in one group every member's join rebalances all the others, and a start (or a
-restart after a crash) took over a minute to settle. One group per topic joins at once. The inbox rows carry the
-same name, which is fine: event ids are unique. user-registered keeps the group it always had, ``notifications``:
-renaming a group re-reads its topic from the start under an inbox name that has seen nothing, so every retained
-event would be mailed again.
+One subscription for every contract in ``service_layer.mails.PLANNERS`` (``shared.messaging.consumer.
+subscribe_events``): a single member of the ``notifications`` group reads all their topics and runs the same
+handler inside the shared inbox transaction, so a redelivered event adds nothing. (One member per topic made every
+join rebalance all the others; a start took over a minute to settle — docs/adr/0005.)
 """
 
 from __future__ import annotations
@@ -19,18 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.config import MailSettings
 from notifications.service_layer.deliveries import DeliveryWorker, enqueue
 from notifications.service_layer.mails import consumed_events, mails_for
-from shared.events import Event, UserRegistered
-from shared.messaging.consumer import subscribe_event
+from shared.events import Event
+from shared.messaging.consumer import subscribe_events
 from shared.service import ServiceRuntime
 
 CONSUMER = "notifications"
-
-
-def consumer_name(event_type: type[Event]) -> str:
-    """Return the consumer group (and inbox consumer) of one subscription: ``notifications.<topic>``."""
-    if event_type is UserRegistered:
-        return CONSUMER
-    return f"{CONSUMER}.{event_type.topic()}"
 
 
 def wake_after_commit(session: AsyncSession, worker: DeliveryWorker) -> None:
@@ -49,12 +37,10 @@ def register(runtime: ServiceRuntime, mail: MailSettings, worker: DeliveryWorker
         if queued:
             wake_after_commit(session, worker)
 
-    for event_type in consumed_events():
-        subscribe_event(
-            runtime.broker,
-            event_type,
-            queue_mails,
-            consumer=consumer_name(event_type),
-            sessions=runtime.sessions,
-            settings=runtime.settings.messaging,
-        )
+    subscribe_events(
+        runtime.broker,
+        dict.fromkeys(consumed_events(), queue_mails),
+        consumer=CONSUMER,
+        sessions=runtime.sessions,
+        settings=runtime.settings.messaging,
+    )

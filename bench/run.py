@@ -1,0 +1,211 @@
+"""Run every benchmark on this machine and write ``bench/report.md`` and ``bench/out/report.json``.
+
+Each benchmark brings up what it needs on the benchmark stack (its own ports, under ``var/bench``) and measures
+against a named baseline in the same run. Benchmarks measure; they never assert.
+
+    .venv/bin/python bench/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+BENCHES = ["attachments_check", "outbox_relay", "api_throughput", "e2e_latency"]
+
+
+def run_all(quick: bool) -> dict[str, Any]:
+    """Run each benchmark as its own process; collect their JSON."""
+    results: dict[str, Any] = {}
+    for name in BENCHES:
+        argv = [sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if quick else [])]
+        print(f"== {name}", flush=True)
+        started = time.monotonic()
+        done = subprocess.run(argv, check=False)
+        out = OUT / f"{name}.json"
+        if done.returncode == 0 and out.exists():
+            results[name] = json.loads(out.read_text())
+        else:
+            results[name] = {"error": f"exit code {done.returncode}"}
+        results[name]["wall_s"] = round(time.monotonic() - started, 1)
+    return results
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(results: dict[str, Any], quick: bool) -> str:
+    """Render the Markdown report."""
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.machine()}, "
+        f"{__import__('os').cpu_count()} cores), Python {platform.python_version()}"
+        f"{' — QUICK mode (smoke sizes; figures are indicative only)' if quick else ''}.",
+        "Every figure is a median over repeated runs with its spread, against a baseline measured in the same run.",
+        "",
+    ]
+    a = results.get("attachments_check", {})
+    if "results" in a:
+        lines += [
+            "## 1. Attachment checks (target ≤ 1.5× bare `open` + `check_pdf_syntax()`)",
+            "",
+            "| file | MB | pages | sandboxed pool s | fresh child s | baseline s | pool ratio | fresh ratio |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for f in a["results"]:
+            st = f["stats"]
+            r = f["ratio_to_baseline"]
+            lines.append(
+                f"| {f['file']} | {f['size_mb']} | {f['pages']} | {st['sandboxed_pool']['median_s']:.3f} | "
+                f"{st['sandboxed_fresh_child']['median_s']:.3f} | "
+                f"{st['baseline_pikepdf_open_check_pdf_syntax']['median_s']:.3f} | {r['sandboxed_pool']}× | "
+                f"{r['sandboxed_fresh_child']}× |"
+            )
+        worst = max(f["ratio_to_baseline"]["sandboxed_pool"] or 0 for f in a["results"])
+        lines += [
+            "",
+            f"Worst pool ratio {worst}× — target {_verdict(worst <= 1.5)}. The full verdict adds the "
+            "security, structure and per-image resolution walk and the sandbox hand-off (about 0.1 s per file "
+            "for a fresh child); small files are dominated by that fixed cost. Per-MB figures are in "
+            "`bench/out/attachments_check.json`.",
+            "",
+        ]
+    e = results.get("e2e_latency", {})
+    if "steps" in e:
+        lines += [
+            "## 2. End-to-end latency: submit → receipt e-mail accepted by the SMTP server",
+            "",
+            "| rate/s | seconds | receipts | p50 ms | p95 ms | p99 ms | max ms | held |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for s in e["steps"]:
+            lines.append(
+                f"| {s['rate_per_s']} | {s['seconds']} | {s['receipts']}/{s['submitted']} | {s['p50_ms']} | "
+                f"{s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} | {s['held']} |"
+            )
+        at50 = [s for s in e["steps"] if s["rate_per_s"] == 50.0]
+        if at50:
+            lines += [
+                "",
+                f"Target p99 ≤ 500 ms at 50/s: {_verdict(at50[0]['p99_ms'] <= 500 and at50[0]['held'])}.",
+            ]
+        lines += [
+            f"Highest rate held: {e['highest_rate_held_per_s']}/s (every receipt arrived and latency did not "
+            "grow over the run).",
+            "",
+        ]
+    api = results.get("api_throughput", {})
+    if "authenticated_application_read" in api:
+        app, bare = api["authenticated_application_read"], api["baseline_bare_fastapi"]
+        ok = app["requests_per_s"] >= 1000 and api["ratio_to_baseline"] >= 0.25
+        lines += [
+            "## 3. API throughput (wrk -t2 -c32): authenticated application read vs bare FastAPI",
+            "",
+            "| endpoint | req/s | p50 ms | p99 ms | spread |",
+            "|---|---|---|---|---|",
+            f"| GET /api/applications/{{id}} (token, DB) | {app['requests_per_s']} | {app['p50_ms']} | "
+            f"{app['p99_ms']} | {app['spread']} |",
+            f"| bare FastAPI, fixed JSON | {bare['requests_per_s']} | {bare['p50_ms']} | {bare['p99_ms']} | "
+            f"{bare['spread']} |",
+            "",
+            f"Ratio {api['ratio_to_baseline']}× — target (≥ 1,000/s and ≥ 0.25×) {_verdict(ok)}.",
+            "What limits it: each read is one Python process doing token verification (cached per token), two "
+            "PostgreSQL round trips (application row, attachment summary), OpenTelemetry HTTP instrumentation "
+            "and response validation — about 1 ms of CPU per request on a 2-core machine shared with wrk and "
+            "PostgreSQL, while the bare endpoint does none of it. What would fix it: several uvicorn workers "
+            "per service on real hardware, one query for the read model, conditional GETs (the ETag exists, "
+            "so `If-None-Match` → 304 without rendering), and a read-model cache invalidated by version.",
+            "",
+        ]
+    o = results.get("outbox_relay", {})
+    if "relay" in o:
+        lines += [
+            "## 4. Outbox relay vs bare aiokafka producer (same settings, same broker)",
+            "",
+            "| | events/s (median) | min | max |",
+            "|---|---|---|---|",
+            f"| outbox relay (DB read + publish + mark sent) | {o['relay']['median_per_s']} | "
+            f"{o['relay']['min_per_s']} | {o['relay']['max_per_s']} |",
+            f"| bare AIOKafkaProducer | {o['baseline_bare_aiokafka_producer']['median_per_s']} | "
+            f"{o['baseline_bare_aiokafka_producer']['min_per_s']} | "
+            f"{o['baseline_bare_aiokafka_producer']['max_per_s']} |",
+            "",
+            f"Ratio {o['ratio_to_baseline']}× — target ≥ 0.5× {_verdict(o['ratio_to_baseline'] >= 0.5)}.",
+            "",
+        ]
+    mem_rows = []
+    if "memory_mb" in api:
+        mem_rows.append(
+            f"| applications | {api['memory_mb']['applications_idle']} | "
+            f"{api['memory_mb']['applications_under_load']} (API load) |"
+        )
+    for service, m in e.get("memory", {}).items():
+        mem_rows.append(
+            f"| {service} | {m.get('idle_mb')} | {m.get('after_load_mb')} (after the latency run) |"
+        )
+    if mem_rows:
+        lines += [
+            "## 5. Memory (resident set size, MiB)",
+            "",
+            "| service | idle | under load |",
+            "|---|---|---|",
+            *mem_rows,
+            "",
+        ]
+    peak = e.get("national_peak")
+    if peak:
+        lines += [
+            "## 6. National peak",
+            "",
+            f"ISA handled about {peak['yearly_applications']:,} residence applications a year. Assuming "
+            f"{int(peak['assumptions']['jan_mar_share'] * 100)} % of them fall in January–March "
+            f"({peak['assumptions']['working_days']} working days) and the busiest hour carries "
+            f"{int(peak['assumptions']['busiest_hour_share'] * 100)} % of a day: "
+            f"{peak['peak_day_submissions']:,} submissions on a peak day, "
+            f"{peak['peak_hour_rate_per_s']}/s in its busiest hour.",
+            f"One 2-core machine running everything held {peak['highest_rate_held_per_s']}/s: headroom "
+            f"{peak['headroom']}× over the busiest hour; a whole peak day's submissions compressed into "
+            f"{peak['peak_day_compressed_minutes']} minutes.",
+            "",
+        ]
+    lines += [
+        "Raw figures: `bench/out/*.json`. Run again with `make bench` (or `.venv/bin/python bench/run.py --quick`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from bench/out/*.json")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        results = {
+            n: json.loads((OUT / f"{n}.json").read_text()) for n in BENCHES if (OUT / f"{n}.json").exists()
+        }
+    else:
+        results = run_all(args.quick)
+    (OUT / "report.json").write_text(json.dumps(results, indent=2))
+    text = report(results, args.quick)
+    (HERE / "report.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
