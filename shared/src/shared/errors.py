@@ -26,6 +26,7 @@ class AppError(Exception):
         message_en: str,
         *,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{code}: {message_en}")
         self.status = status
@@ -33,9 +34,10 @@ class AppError(Exception):
         self.message_ja = message_ja
         self.message_en = message_en
         self.extra = extra or {}
+        self.headers = headers or {}
 
     def __repr__(self) -> str:
-        return f"AppError(status={self.status}, code={self.code!r})"
+        return f"{type(self).__name__}(status={self.status}, code={self.code!r})"
 
     def to_problem(self) -> dict[str, Any]:
         """Return the problem-details body."""
@@ -52,7 +54,9 @@ class AppError(Exception):
 
 def problem(error: AppError) -> JSONResponse:
     """Render an AppError as a problem+json response."""
-    return JSONResponse(error.to_problem(), status_code=error.status, media_type=PROBLEM_JSON)
+    return JSONResponse(
+        error.to_problem(), status_code=error.status, media_type=PROBLEM_JSON, headers=error.headers or None
+    )
 
 
 _HTTP_CODES: dict[int, tuple[str, str, str]] = {

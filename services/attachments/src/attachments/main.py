@@ -15,7 +15,7 @@ from attachments.config import AttachmentsSettings
 from attachments.domain.errors import Refusal
 from attachments.entrypoints.consumers import register
 from attachments.entrypoints.http.routes import router
-from shared.errors import AppError, problem
+from shared.errors import problem
 from shared.service import ServiceRuntime, build_app
 
 SERVICE = "attachments"
@@ -23,8 +23,7 @@ SERVICE = "attachments"
 
 async def _refusal(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Refusal)
-    response = problem(AppError(exc.status, exc.code, exc.message_ja, exc.message_en, extra=exc.extra))
-    response.headers.update(exc.headers)
+    response = problem(exc)
     if exc.status == 413:
         response.headers["Connection"] = "close"  # the rest of the body is not read
     return response

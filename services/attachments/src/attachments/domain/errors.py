@@ -5,34 +5,13 @@ The codes are a public API (the UI and clients key on them): never rename or reu
 
 from __future__ import annotations
 
-from typing import Any
+from shared.errors import AppError
 
 MB = 1024 * 1024
 
 
-class Refusal(Exception):
-    """A request the service refuses, with a stable code and bilingual advice."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message_ja: str,
-        message_en: str,
-        *,
-        extra: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.status = status
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
-        self.extra = extra or {}
-        self.headers = headers or {}
-
-    def __repr__(self) -> str:
-        return f"Refusal(status={self.status}, code={self.code!r})"
+class Refusal(AppError):
+    """A request the service refuses, with a stable code and bilingual advice (headers such as Retry-After)."""
 
 
 def _mb(value: int) -> str:
