@@ -227,11 +227,12 @@ def main() -> None:
     steps = [(10.0, 10)] if args.quick else [(25.0, 30), (50.0, 60), (75.0, 30)]
     stack = bench_stack(fresh=True)
     stack.infra_up()
-    for service in ("applications", "notifications"):
+    services = ("identity", "applications", "attachments", "notifications")
+    for service in services:
         stack.start_service(service)
-    memory: dict[str, dict[str, float]] = {}
+    memory: dict[str, dict[str, Any]] = {}
     try:
-        for service in ("applications", "notifications"):
+        for service in services:
             pid = stack.proc(service).pid()
             memory[service] = {"idle_mb": rss_mb(pid) if pid else 0.0}
         asyncio.run(measure(stack, 5.0, 4))  # warm-up (consumers joined, connections open); not reported
@@ -239,9 +240,10 @@ def main() -> None:
         for rate, seconds in steps:
             results.append(asyncio.run(measure(stack, rate, seconds)))
             print(json.dumps(results[-1]), flush=True)
-        for service in ("applications", "notifications"):
+        for service in services:
             pid = stack.proc(service).pid()
             memory[service]["after_load_mb"] = rss_mb(pid) if pid else 0.0
+            memory[service]["loaded"] = service in ("applications", "notifications")
     finally:
         stack.down()
     held = [r["rate_per_s"] for r in results if r["held"]]

@@ -130,8 +130,24 @@ class Proc:
             return pid
         return pid
 
-    def start(self, argv: list[str], *, env: dict[str, str] | None = None, user: str | None = None) -> int:
-        """Start ``argv`` in its own session, logging to the log file."""
+    def start(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        port: int | None = None,
+    ) -> int:
+        """Start ``argv`` in its own session, logging to the log file.
+
+        ``port``: the port it will listen on, which must be free — another program answering there would
+        otherwise be mistaken for this one.
+        """
+        if port is not None and port_open(port):
+            raise StackError(
+                f"{self.name}: port {port} is already in use by another program (not started by this stack); "
+                f"stop it or choose other ports"
+            )
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         uid = gid = None
@@ -281,7 +297,7 @@ class Stack:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        proc.start(self._java("kafka.Kafka", str(props)))
+        proc.start(self._java("kafka.Kafka", str(props)), port=self.ports.kafka)
         wait_until(lambda: port_open(self.ports.kafka), timeout, "Kafka to listen")
         asyncio.run(self._kafka_ready(timeout))
 
@@ -381,6 +397,7 @@ class Stack:
                 "fsync=on",
             ],
             user=user,
+            port=self.ports.postgres,
         )
         wait_until(lambda: port_open(self.ports.postgres), timeout, "PostgreSQL to listen")
         asyncio.run(self._pg_ready(timeout))
@@ -455,7 +472,8 @@ class Stack:
                 str(self.ports.smtp),
                 "--dir",
                 str(self.mail_dir),
-            ]
+            ],
+            port=self.ports.smtp,
         )
         wait_until(lambda: port_open(self.ports.smtp), timeout, "the SMTP catcher to listen")
 
@@ -489,7 +507,10 @@ class Stack:
         proc = self.proc("mynaportal-simulator")
         if proc.pid() is not None and port_open(self.ports.mynaportal):
             return
-        proc.start([PYTHON, "-m", "attachments.mynaportal_simulator", "--port", str(self.ports.mynaportal)])
+        proc.start(
+            [PYTHON, "-m", "attachments.mynaportal_simulator", "--port", str(self.ports.mynaportal)],
+            port=self.ports.mynaportal,
+        )
         wait_until(lambda: port_open(self.ports.mynaportal), timeout, "the Mynaportal simulator to listen")
 
     def start_checkers(self) -> None:
@@ -513,7 +534,8 @@ class Stack:
                 str(self.var / "jpki"),
                 "--port",
                 str(self.ports.ocsp),
-            ]
+            ],
+            port=self.ports.ocsp,
         )
         wait_until(lambda: port_open(self.ports.ocsp), timeout, "the OCSP simulator to listen")
 
@@ -579,6 +601,7 @@ class Stack:
                 "20",
             ],
             env=self.service_env(service),
+            port=port,
         )
         wait_until(lambda: port_open(port) or proc.pid() is None, timeout, f"{service} to listen")
         if proc.pid() is None:
