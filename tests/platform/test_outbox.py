@@ -135,3 +135,23 @@ async def test_two_relays_on_one_database_publish_each_event_once(infra: Infra) 
         for relay in relays:
             await relay.stop()
         await engine.dispose()
+
+
+async def test_a_relay_that_stops_publishes_what_was_committed_before_it_stopped(infra: Infra) -> None:
+    engine = create_engine(infra.db_url("identity"))
+    sessions = session_factory(engine)
+    relay = OutboxRelay(
+        sessions,
+        KafkaSettings(bootstrap_servers=infra.stack.kafka_bootstrap),
+        client_id="t-drain",
+        settings=MessagingSettings(outbox_poll_interval_s=3600),
+    )
+    event = registered()
+    try:
+        async with sessions() as session, session.begin():
+            await add_event(session, event)
+        await relay.stop()  # never started: only the shutdown drain can publish it
+        records = await read_topic(infra.stack.kafka_bootstrap, TOPIC, until=has_ids({str(event.event_id)}))
+        assert str(event.event_id) in event_ids(records)
+    finally:
+        await engine.dispose()

@@ -194,8 +194,12 @@ class OutboxRelay:
         self._stopping = False
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self._client_id}")
 
-    async def stop(self) -> None:
-        """Finish the batch in flight, then stop and close the producer."""
+    async def stop(self, *, drain_timeout_s: float = 10.0) -> None:
+        """Stop sweeping, then publish what was committed up to now (bounded), and close the producer.
+
+        A clean shutdown thus leaves no committed event behind; if the broker is away, the rows stay and the next
+        start publishes them.
+        """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -206,6 +210,12 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay ended with an error")
             self._task = None
+        try:
+            async with asyncio.timeout(drain_timeout_s):
+                while await self.publish_batch():
+                    pass
+        except Exception:
+            log.warning("outbox not drained at shutdown; the next start publishes the rest", exc_info=True)
         await self._drop_producer()
 
 
