@@ -13,9 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from localstack import Ports, Stack, port_open  # noqa: E402
+from localstack import Ports, Stack, free_port, port_open  # noqa: E402
 
-__all__ = ["ROOT", "Ports", "Stack", "TestStack", "port_open"]
+__all__ = ["ROOT", "Ports", "Stack", "TestStack", "free_port", "port_open"]
 
 
 class TestStack(Stack):

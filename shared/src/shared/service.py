@@ -22,7 +22,7 @@ from shared.auth import TokenVerifier
 from shared.db import create_engine, ping, session_factory
 from shared.errors import install_error_handlers
 from shared.messaging.broker import create_broker
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox import OutboxRelay, backlog
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, tracer_provider
 
@@ -96,10 +96,15 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
         """The database and the broker answer."""
         checks = await runtime.readiness()
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "service": runtime.name, "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body: dict[str, object] = {
+            "status": "ready" if ready else "not_ready",
+            "service": runtime.name,
+            "checks": checks,
+        }
+        if checks.get("database") == "ok":
+            async with runtime.sessions() as session:
+                body["outbox_backlog"] = await backlog(session)  # events committed, not yet on the bus
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return router
 

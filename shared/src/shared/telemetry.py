@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.propagate import extract, inject
+from opentelemetry.propagate import inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -47,11 +47,6 @@ def current_trace_headers() -> dict[str, str]:
     carrier: dict[str, str] = {}
     inject(carrier)
     return carrier
-
-
-def context_from_headers(headers: dict[str, str]) -> Any:
-    """Return an OpenTelemetry context extracted from stored headers."""
-    return extract(headers)
 
 
 class JsonFormatter(logging.Formatter):
