@@ -54,36 +54,34 @@ async def on_attachment_uploaded(session: AsyncSession, event: contracts.Attachm
     )
 
 
+def _verdict(
+    event: contracts.AttachmentAccepted | contracts.AttachmentRejected, state: AttachmentState, **extra: Any
+) -> AttachmentRecord:
+    """Return the attachment record a verdict event describes."""
+    return AttachmentRecord(
+        attachment_id=event.attachment_id,
+        application_id=event.application_id,
+        round_number=event.round_number,
+        kind=document_kind(event),
+        reported_kind=event.kind,
+        state=state,
+        filename=event.filename,
+        warnings=[w.model_dump() for w in event.warnings],
+        **extra,
+    )
+
+
 async def on_attachment_accepted(session: AsyncSession, event: contracts.AttachmentAccepted) -> None:
     """Record that an attachment passed its checks (with any warnings)."""
     await SqlAlchemyApplicationRepository(session).record_attachment(
-        AttachmentRecord(
-            attachment_id=event.attachment_id,
-            application_id=event.application_id,
-            round_number=event.round_number,
-            kind=document_kind(event),
-            reported_kind=event.kind,
-            state=AttachmentState.ACCEPTED,
-            filename=event.filename,
-            warnings=[w.model_dump() for w in event.warnings],
-        )
+        _verdict(event, AttachmentState.ACCEPTED)
     )
 
 
 async def on_attachment_rejected(session: AsyncSession, event: contracts.AttachmentRejected) -> None:
     """Record that an attachment failed its checks, with every reason and how to fix it."""
     await SqlAlchemyApplicationRepository(session).record_attachment(
-        AttachmentRecord(
-            attachment_id=event.attachment_id,
-            application_id=event.application_id,
-            round_number=event.round_number,
-            kind=document_kind(event),
-            reported_kind=event.kind,
-            state=AttachmentState.REJECTED,
-            filename=event.filename,
-            reasons=[r.model_dump() for r in event.reasons],
-            warnings=[w.model_dump() for w in event.warnings],
-        )
+        _verdict(event, AttachmentState.REJECTED, reasons=[r.model_dump() for r in event.reasons])
     )
 
 
