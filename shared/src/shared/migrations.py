@@ -47,4 +47,4 @@ def upgrade(service_dir: Path, database_url: str) -> None:
     config = Config(str(service_dir / "alembic.ini"))
     config.set_main_option("script_location", str(service_dir / "migrations"))
     config.attributes["database_url"] = database_url
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
