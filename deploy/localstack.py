@@ -449,7 +449,7 @@ class Stack:
                 "-c",
                 str(ROOT / "services" / service / "alembic.ini"),
                 "upgrade",
-                "head",
+                "heads",
             ],
             check=True,
             env=env,
