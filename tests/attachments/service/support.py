@@ -15,10 +15,15 @@ from attachments.checker import Checker
 from attachments.config import AttachmentsSettings
 from attachments.main import create_app
 from shared.auth import APPLICANT_ROLE, OFFICER_ROLE, Principal, TokenSigner
-from shared.events import Event
+from shared.events import ApplicationDraftCreated, Event, Recipient
 from tests.attachments.checks.attachment_check_factories import Files
 from tests.support.apps import Infra, eventually, running
-from tests.support.kafka import read_topic
+from tests.support.kafka import produce, read_topic
+
+
+async def publish(bootstrap: str, event: Event) -> None:
+    """Publish an applications-service event as that service would."""
+    await produce(bootstrap, event.topic(), event.model_dump_json().encode(), key=event.key().encode())
 
 
 def padded_pdf(files: Files, size: int) -> bytes:
@@ -35,9 +40,9 @@ def applicant(category: str = "foreign_national", acts_for: frozenset[uuid.UUID]
     )
 
 
-def officer() -> Principal:
+def officer(bureau: str = "tokyo") -> Principal:
     """A new bureau officer."""
-    return Principal(user_id=uuid.uuid4(), roles=frozenset({OFFICER_ROLE}), bureau="tokyo")
+    return Principal(user_id=uuid.uuid4(), roles=frozenset({OFFICER_ROLE}), bureau=bureau)
 
 
 @dataclass
@@ -67,6 +72,48 @@ class AttachmentsStack:
         """The Authorization header of a fresh token for the principal."""
         return {"Authorization": f"Bearer {self.signer.sign(principal)}"}
 
+    async def draft(
+        self,
+        filer: Principal,
+        *,
+        applicant_id: uuid.UUID | None = None,
+        bureau: str = "tokyo",
+        email: str | None = None,
+        filer_email: str | None = None,
+        application_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        """Announce a new draft as the applications service does (application-draft-created); wait till known."""
+        application_id = application_id or uuid.uuid4()
+        owner = applicant_id or filer.user_id
+        recipients = [Recipient(email=email or f"applicant-{owner.hex[:8]}@example.jp", locale="ja")]
+        if filer_email:
+            recipients.append(Recipient(email=filer_email, locale="en", role="filer"))
+        await publish(
+            self.bootstrap,
+            ApplicationDraftCreated(
+                application_id=application_id,
+                applicant_id=owner,
+                filer_user_id=filer.user_id,
+                filers=[owner, filer.user_id],
+                bureau=bureau,
+                procedures=["extension"],
+                recipients=recipients,
+            ),
+        )
+        await self.known(filer, application_id)
+        return application_id
+
+    async def known(self, principal: Principal, application_id: uuid.UUID) -> None:
+        """Wait until the service has consumed the application's announcement."""
+
+        async def seen() -> bool:
+            response = await self.client.get(
+                f"/api/attachments/applications/{application_id}", headers=self.auth(principal)
+            )
+            return response.status_code == 200
+
+        await eventually(seen, timeout=60, interval=0.1)
+
     async def upload(
         self,
         principal: Principal,
@@ -75,17 +122,15 @@ class AttachmentsStack:
         *,
         kind: str = "document",
         filename: str = "documents.pdf",
-        email: str | None = None,
         headers: dict[str, str] | None = None,
         **params: str,
     ) -> httpx.Response:
         """POST one file as the raw request body."""
-        extra = {"X-Notify-Email": email, "X-Notify-Locale": "ja"} if email else {}
         return await self.client.post(
             f"/api/attachments/applications/{application_id}/attachments",
             params={"kind": kind, "filename": filename, **params},
             content=body,
-            headers={**self.auth(principal), **extra, **(headers or {})},
+            headers={**self.auth(principal), **(headers or {})},
         )
 
     async def attachment(self, principal: Principal, attachment_id: str | uuid.UUID) -> dict[str, Any]:

@@ -104,6 +104,7 @@ async def test_two_checker_processes_share_the_uploads_and_publish_each_verdict_
             person = applicant()
             uploads = []
             for application_id in keys_on_every_partition(2):
+                await stack.draft(person, application_id=application_id)
                 response = await stack.upload(person, application_id, files.plain_bytes(files.text_pdf()))
                 assert response.status_code == 202, response.text
                 uploads.append(response.json()["attachment_id"])

@@ -39,9 +39,8 @@ async def upload_and_wait(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Upload a file as a new applicant and wait for its verdict; return (attachment, verdict event)."""
     person = applicant()
-    response = await stack.upload(
-        person, uuid.uuid4(), data, kind=kind, filename=filename, email="a@example.jp"
-    )
+    application_id = await stack.draft(person, email="a@example.jp")
+    response = await stack.upload(person, application_id, data, kind=kind, filename=filename)
     assert response.status_code == 202, response.text
     attachment = await stack.verdict(person, response.json()["attachment_id"])
     event_type = AttachmentAccepted if attachment["state"] == "accepted" else AttachmentRejected
@@ -71,7 +70,7 @@ async def test_a_low_resolution_scan_is_accepted_with_a_warning(
     assert "dpi" in event["warnings"][0]["message_en"]
 
 
-async def test_a_pdf_with_security_settings_is_rejected_with_every_reason_and_the_uploader_as_recipient(
+async def test_a_pdf_with_security_settings_is_rejected_with_every_reason_and_the_recorded_applicant_as_recipient(
     stack: AttachmentsStack, files: Files
 ) -> None:
     encryption = pikepdf.Encryption(
@@ -114,7 +113,7 @@ async def test_a_flate_bomb_is_rejected_and_the_next_upload_behind_it_is_still_c
     stack: AttachmentsStack, files: Files, flate_bomb: Callable[[int], Path]
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()  # one application: one partition, so the second waits behind the first
+    application_id = await stack.draft(person)  # one application: one partition, the second waits behind
     bomb = await stack.upload(person, application_id, flate_bomb(512 * 1024 * 1024).read_bytes())
     good = await stack.upload(person, application_id, files.plain_bytes(files.text_pdf()))
     assert bomb.status_code == good.status_code == 202
@@ -136,7 +135,7 @@ async def test_a_check_that_runs_too_long_ends_as_a_rejection_and_the_checker_go
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     hog = await stack.upload(person, application_id, cpu_hog(files))
     after = await stack.upload(person, application_id, files.plain_bytes(files.text_pdf(pages=1)))
     rejected = await stack.verdict(person, hog.json()["attachment_id"])
@@ -148,7 +147,7 @@ async def test_a_redelivered_upload_event_gives_no_second_verdict(
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
-    response = await stack.upload(person, uuid.uuid4(), files.plain_bytes(files.text_pdf()))
+    response = await stack.upload(person, await stack.draft(person), files.plain_bytes(files.text_pdf()))
     attachment_id = response.json()["attachment_id"]
     await stack.verdict(person, attachment_id)
     uploaded = (await events_for(stack.bootstrap, AttachmentUploaded, attachment_id))[0]

@@ -32,7 +32,7 @@ async def test_a_foreign_national_fetches_reviews_and_registers_tax_data_as_an_e
     stack: AttachmentsStack,
 ) -> None:
     person = applicant("foreign_national")
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     fetched = await fetch(stack, person, application_id, "NGUYEN VAN AN")
     assert fetched.status_code == 201, fetched.text
     review = fetched.json()
@@ -67,7 +67,8 @@ async def test_a_foreign_national_fetches_reviews_and_registers_tax_data_as_an_e
 
 
 async def test_only_a_foreign_national_may_fetch_tax_data(stack: AttachmentsStack) -> None:
-    response = await fetch(stack, applicant("legal_representative"), uuid.uuid4(), "NGUYEN VAN AN")
+    parent = applicant("legal_representative")
+    response = await fetch(stack, parent, await stack.draft(parent), "NGUYEN VAN AN")
     assert response.status_code == 403
     assert response.json()["code"] == "mynaportal.not_foreign_national"
 
@@ -82,7 +83,8 @@ async def test_only_a_foreign_national_may_fetch_tax_data(stack: AttachmentsStac
 async def test_an_unknown_person_or_year_at_the_provider_is_refused_with_its_code(
     stack: AttachmentsStack, name: str, year: int, code: str
 ) -> None:
-    response = await fetch(stack, applicant(), uuid.uuid4(), name, year)
+    person = applicant()
+    response = await fetch(stack, person, await stack.draft(person), name, year)
     assert response.status_code == 404
     problem = response.json()
     assert problem["code"] == code
@@ -92,10 +94,12 @@ async def test_an_unknown_person_or_year_at_the_provider_is_refused_with_its_cod
 async def test_an_unavailable_provider_gives_503_with_retry_advice(
     stack: AttachmentsStack, mynaportal_simulator: str, http_client: httpx.AsyncClient
 ) -> None:
+    person = applicant()
+    application_id = await stack.draft(person)
     switched = await http_client.post(f"{mynaportal_simulator}/simulator/outage", json={"down": True})
     assert switched.status_code == 200
     try:
-        response = await fetch(stack, applicant(), uuid.uuid4(), "NGUYEN VAN AN")
+        response = await fetch(stack, person, application_id, "NGUYEN VAN AN")
     finally:
         await http_client.post(f"{mynaportal_simulator}/simulator/outage", json={"down": False})
     assert response.status_code == 503
@@ -108,7 +112,7 @@ async def test_an_unavailable_provider_gives_503_with_retry_advice(
 
 async def test_someone_else_cannot_register_a_fetched_record(stack: AttachmentsStack) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     review = (await fetch(stack, person, application_id, "LI MEI")).json()
     response = await stack.client.post(
         f"/api/attachments/applications/{application_id}/tax-info",

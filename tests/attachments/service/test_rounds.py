@@ -54,7 +54,7 @@ async def test_round_one_closes_at_submission_and_a_later_upload_is_refused(
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     pdf = files.plain_bytes(files.text_pdf())
     assert (await stack.upload(person, application_id, pdf)).status_code == 202
     await publish(stack, submitted(application_id, person.user_id))
@@ -77,7 +77,7 @@ async def test_the_bureau_opens_round_two_with_its_own_ten_megabytes_and_review_
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     big = padded_pdf(files, 9 * MB)
     assert (await stack.upload(person, application_id, big)).status_code == 202
     full = await stack.upload(person, application_id, padded_pdf(files, 2 * MB))
@@ -96,7 +96,7 @@ async def test_the_bureau_opens_round_two_with_its_own_ten_megabytes_and_review_
         return await round_states(stack, person, application_id) == ["closed", "open"]
 
     await eventually(reopened, timeout=60)
-    second = await stack.upload(person, application_id, big, email="filer@example.jp")
+    second = await stack.upload(person, application_id, big)
     assert second.status_code == 202, second.text
     assert second.json()["round_number"] == 2
     view = await stack.application(person, application_id)
@@ -132,7 +132,7 @@ async def test_the_form_9_declaration_is_recorded_with_the_round_and_must_fit_it
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     assert (
         await stack.upload(person, application_id, files.plain_bytes(files.text_pdf()))
     ).status_code == 202
@@ -147,9 +147,13 @@ async def test_the_form_9_declaration_is_recorded_with_the_round_and_must_fit_it
     assert "10MB" in round_one["declaration"]["label_ja"]
     assert round_one["declaration"]["declared_by"] == str(person.user_id)
     seen = await stack.client.get(
-        f"/api/attachments/applications/{application_id}/rounds/1", headers=stack.auth(officer())
+        f"/api/attachments/applications/{application_id}/rounds/1", headers=stack.auth(person)
     )
     assert seen.json()["over_limit_declared"] is True
+    draft_hidden = await stack.client.get(
+        f"/api/attachments/applications/{application_id}/rounds/1", headers=stack.auth(officer())
+    )
+    assert draft_hidden.status_code == 403, "officers never see a draft"
     stranger = await declare(stack, applicant(), application_id, 1, "more_will_be_attached_later")
     assert stranger.status_code == 403
     missing = await declare(stack, person, application_id, 2, "bureau_requested_additional_documents")

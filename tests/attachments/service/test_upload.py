@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 
 from attachments.checks.models import MB
-from shared.events import AttachmentUploaded
+from shared.events import ApplicationDraftCreated, ApplicationSubmitted, AttachmentUploaded
 from tests.attachments.checks.attachment_check_factories import Files
-from tests.attachments.service.support import AttachmentsStack, applicant, events_for, officer, padded_pdf
+from tests.attachments.service.support import (
+    AttachmentsStack,
+    applicant,
+    events_for,
+    officer,
+    padded_pdf,
+    publish,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,10 +38,14 @@ async def test_an_upload_is_stored_content_addressed_and_announced_while_it_is_c
     stack: AttachmentsStack, files: Files, blob_dir: Path
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     data = small_pdf(files)
     response = await stack.upload(
-        person, application_id, data, document_type="supporting_documents_pdf", email="me@example.jp"
+        person,
+        application_id,
+        data,
+        document_type="supporting_documents_pdf",
+        headers={"Content-Type": "image/png"},
     )
     assert response.status_code == 202, response.text
     body = response.json()
@@ -52,6 +63,10 @@ async def test_an_upload_is_stored_content_addressed_and_announced_while_it_is_c
     assert event["sha256"] == digest and event["size_bytes"] == len(data)
     assert event["uploaded_by"] == str(person.user_id)
     assert event["document_type"] == "supporting_documents_pdf"
+    stored = await stack.client.get(
+        f"/api/attachments/attachments/{body['attachment_id']}/content", headers=stack.auth(person)
+    )
+    assert stored.headers["content-type"] == "application/pdf", "served as what it is, not what was declared"
 
 
 async def test_refuses_an_announced_length_over_the_round_limit_before_reading_the_body(
@@ -66,7 +81,10 @@ async def test_refuses_an_announced_length_over_the_round_limit_before_reading_t
             pulled += MB
             yield b"%PDF-1.7\n" + b"0" * (MB - 9)
 
-    response = await stack.upload(applicant(), uuid.uuid4(), body(), headers={"Content-Length": str(11 * MB)})
+    person = applicant()
+    response = await stack.upload(
+        person, await stack.draft(person), body(), headers={"Content-Length": str(11 * MB)}
+    )
     assert response.status_code == 413, response.text
     problem = response.json()
     assert problem["code"] == "attachments.round_limit_exceeded"
@@ -89,7 +107,8 @@ async def test_refuses_a_chunked_body_with_413_as_soon_as_it_passes_the_limit_an
             pulled += len(chunk)
             yield chunk
 
-    response = await stack.upload(applicant(), uuid.uuid4(), body())
+    person = applicant()
+    response = await stack.upload(person, await stack.draft(person), body())
     assert response.status_code == 413, response.text
     assert response.json()["code"] == "attachments.round_limit_exceeded"
     assert pulled <= 11 * MB, f"read {pulled} bytes of a 30 MB body before refusing it"
@@ -100,7 +119,7 @@ async def test_counts_what_the_round_already_holds_against_its_limit(
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     first = padded_pdf(files, 6 * MB)
     assert (await stack.upload(person, application_id, first)).status_code == 202
     response = await stack.upload(person, application_id, padded_pdf(files, 5 * MB))
@@ -121,8 +140,10 @@ async def test_counts_what_the_round_already_holds_against_its_limit(
 async def test_refuses_a_file_of_the_wrong_type_at_once_with_a_clear_code(
     stack: AttachmentsStack, blob_dir: Path, kind: str, filename: str, content: bytes, code: str, status: int
 ) -> None:
+    person = applicant()
+    application_id = await stack.draft(person)
     before = blob_files(blob_dir)
-    response = await stack.upload(applicant(), uuid.uuid4(), content, kind=kind, filename=filename)
+    response = await stack.upload(person, application_id, content, kind=kind, filename=filename)
     assert response.status_code == status, response.text
     problem = response.json()
     assert problem["code"] == code
@@ -130,32 +151,11 @@ async def test_refuses_a_file_of_the_wrong_type_at_once_with_a_clear_code(
     assert blob_files(blob_dir) == before
 
 
-async def test_a_round_takes_one_face_photo_and_rejected_ones_do_not_count(
-    stack: AttachmentsStack, files: Files
-) -> None:
-    person = applicant()
-    application_id = uuid.uuid4()
-    bad = await stack.upload(
-        person, application_id, files.jpeg((400, 300)), kind="photo", filename="wide.jpg"
-    )
-    assert bad.status_code == 202
-    assert (await stack.verdict(person, bad.json()["attachment_id"]))["state"] == "rejected"
-    good = await stack.upload(
-        person, application_id, files.jpeg((300, 400)), kind="photo", filename="face.jpg"
-    )
-    assert good.status_code == 202, good.text
-    again = await stack.upload(
-        person, application_id, files.jpeg((300, 400)), kind="photo", filename="face2.jpg"
-    )
-    assert again.status_code == 409
-    assert again.json()["code"] == "attachments.too_many_files"
-
-
-async def test_only_the_recorded_applicant_and_those_acting_for_them_may_attach(
+async def test_only_the_filers_announced_by_applications_may_attach(
     stack: AttachmentsStack, files: Files
 ) -> None:
     owner = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(owner)
     assert (await stack.upload(owner, application_id, small_pdf(files))).status_code == 202
     stranger = await stack.upload(applicant(), application_id, small_pdf(files))
     assert stranger.status_code == 403
@@ -167,29 +167,89 @@ async def test_only_the_recorded_applicant_and_those_acting_for_them_may_attach(
     assert clerk.json()["code"] == "attachments.applicants_only"
 
 
-async def test_a_representative_records_the_applicant_they_act_for_at_the_first_upload(
+async def test_a_draft_cannot_be_taken_over_by_uploading_to_its_id_first(
     stack: AttachmentsStack, files: Files
 ) -> None:
-    child = uuid.uuid4()
-    parent = applicant("legal_representative", acts_for=frozenset({child}))
-    application_id = uuid.uuid4()
-    response = await stack.upload(parent, application_id, small_pdf(files), applicant_id=str(child))
-    assert response.status_code == 202, response.text
-    assert (await stack.application(parent, application_id))["applicant_id"] == str(child)
-    other = await stack.upload(applicant(), uuid.uuid4(), small_pdf(files), applicant_id=str(child))
-    assert other.status_code == 403
-    assert other.json()["code"] == "attachments.cannot_act_for"
+    """Issue 12.1: the first uploader used to become the owner; now only applications' announcement decides."""
+    victim = applicant()
+    attacker = applicant()
+    application_id = uuid.uuid4()  # the attacker learned the id before attachments heard of the draft
+    early = await stack.upload(attacker, application_id, small_pdf(files), applicant_id=str(attacker.user_id))
+    assert early.status_code == 404, early.text
+    assert early.json()["code"] == "attachments.application_not_found"
+    await publish(
+        stack.bootstrap,
+        ApplicationDraftCreated(
+            application_id=application_id,
+            applicant_id=victim.user_id,
+            filer_user_id=victim.user_id,
+            filers=[victim.user_id],
+            bureau="tokyo",
+        ),
+    )
+    await stack.known(victim, application_id)
+    view = await stack.application(victim, application_id)
+    assert view["applicant_id"] == str(victim.user_id) and view["rounds"][0]["attachments"] == []
+    assert (await stack.upload(victim, application_id, small_pdf(files))).status_code == 202
+    late = await stack.upload(attacker, application_id, small_pdf(files))
+    assert late.status_code == 403 and late.json()["code"] == "attachments.not_owner"
 
 
-async def test_officers_read_an_application_and_strangers_do_not(
+async def test_uploads_and_mynaportal_fetches_to_unknown_applications_are_refused(
     stack: AttachmentsStack, files: Files
 ) -> None:
+    """Issue 12.2: an id the applications service never announced is not an application (was 202 and 201)."""
+    person = applicant()
+    unknown = uuid.uuid4()
+    upload = await stack.upload(person, unknown, small_pdf(files))
+    assert upload.status_code == 404 and upload.json()["code"] == "attachments.application_not_found"
+    fetch = await stack.client.post(
+        f"/api/attachments/applications/{unknown}/tax-info/fetches",
+        json={"person_name": "Nguyen Van A", "fiscal_year": 2024},
+        headers=stack.auth(person),
+    )
+    assert fetch.status_code == 404, fetch.text
+    assert fetch.json()["code"] == "attachments.application_not_found"
+
+
+async def test_officers_read_only_submitted_applications_of_their_own_bureau(
+    stack: AttachmentsStack, files: Files
+) -> None:
+    """Issue 12.3: no officer sees a draft; an officer of another bureau sees nothing of it."""
     owner = applicant()
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(owner, bureau="osaka")
+    uploaded = (await stack.upload(owner, application_id, small_pdf(files))).json()
+    mine, theirs = officer("osaka"), officer("tokyo")
+    paths = (
+        f"/api/attachments/applications/{application_id}",
+        f"/api/attachments/attachments/{uploaded['attachment_id']}",
+        f"/api/attachments/attachments/{uploaded['attachment_id']}/content",
+    )
+    for path in paths:  # a draft: no officer at all
+        assert (await stack.client.get(path, headers=stack.auth(mine))).status_code in (403, 404), path
+    await publish(
+        stack.bootstrap,
+        ApplicationSubmitted(
+            application_id=application_id,
+            provisional_receipt_number="T-0002",
+            procedures=["extension"],
+            status_of_residence="engineer_humanities_international",
+            filer_user_id=owner.user_id,
+            applicant_id=owner.user_id,
+            bureau="osaka",
+        ),
+    )
+    await stack.known(mine, application_id)
+    for path in paths:
+        assert (await stack.client.get(path, headers=stack.auth(mine))).status_code == 200, path
+        assert (await stack.client.get(path, headers=stack.auth(theirs))).status_code in (403, 404), path
+
+
+async def test_strangers_do_not_read_an_application(stack: AttachmentsStack, files: Files) -> None:
+    owner = applicant()
+    application_id = await stack.draft(owner)
     data = small_pdf(files)
     uploaded = (await stack.upload(owner, application_id, data)).json()
-    seen = await stack.application(officer(), application_id)
-    assert [a["attachment_id"] for a in seen["rounds"][0]["attachments"]] == [uploaded["attachment_id"]]
     stranger = applicant()
     response = await stack.client.get(
         f"/api/attachments/applications/{application_id}", headers=stack.auth(stranger)
@@ -200,7 +260,7 @@ async def test_officers_read_an_application_and_strangers_do_not(
     )
     assert response.status_code == 404
     content = await stack.client.get(
-        f"/api/attachments/attachments/{uploaded['attachment_id']}/content", headers=stack.auth(officer())
+        f"/api/attachments/attachments/{uploaded['attachment_id']}/content", headers=stack.auth(owner)
     )
     assert content.status_code == 200
     assert content.content == data

@@ -37,11 +37,12 @@ def create_app(
 ) -> FastAPI:
     """Return the attachments app wired to its database, broker, outbox relay, blob store and Mynaportal."""
     runtime = ServiceRuntime(SERVICE, settings)
-    register(runtime)
+    blobs = blob_store or FilesystemBlobStore(settings.blob_dir)
+    register(runtime, blobs=blobs)
     app = build_app(runtime, title="RAS attachments", routers=[router])
     app.add_exception_handler(Refusal, _refusal)
     app.state.settings = settings
-    app.state.blob_store = blob_store or FilesystemBlobStore(settings.blob_dir)
+    app.state.blob_store = blobs
     app.state.mynaportal = mynaportal or HttpMynaportalClient(
         settings.mynaportal.base_url, timeout_s=settings.mynaportal.timeout_s
     )

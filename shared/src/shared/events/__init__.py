@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from shared.events.applications import (
     ApplicationClosed,
+    ApplicationDraftCreated,
+    ApplicationDraftDeleted,
+    ApplicationFilersChanged,
     ApplicationRefused,
     ApplicationReturned,
     ApplicationReviewStarted,
@@ -20,6 +23,7 @@ from shared.events.applications import (
 from shared.events.attachments import (
     AttachmentAccepted,
     AttachmentRejected,
+    AttachmentRemoved,
     AttachmentUploaded,
     TaxInfoRegistered,
 )
@@ -41,6 +45,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PasswordExpiring,
     PasswordResetRequested,
     RepresentationRegistered,
+    ApplicationDraftCreated,
+    ApplicationFilersChanged,
+    ApplicationDraftDeleted,
     ApplicationSubmitted,
     ReceiptNumberAssigned,
     ApplicationReviewStarted,
@@ -55,6 +62,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AttachmentAccepted,
     AttachmentRejected,
     TaxInfoRegistered,
+    AttachmentRemoved,
     EmailDelivered,
     EmailFailed,
 )
@@ -74,6 +82,9 @@ __all__ = [
     "ALL_EVENTS",
     "EVENTS_BY_TYPE",
     "ApplicationClosed",
+    "ApplicationDraftCreated",
+    "ApplicationDraftDeleted",
+    "ApplicationFilersChanged",
     "ApplicationRefused",
     "ApplicationReturned",
     "ApplicationReviewStarted",
@@ -81,6 +92,7 @@ __all__ = [
     "ApplicationWithdrawn",
     "AttachmentAccepted",
     "AttachmentRejected",
+    "AttachmentRemoved",
     "AttachmentUploaded",
     "AuthIdIssued",
     "CardDispatched",

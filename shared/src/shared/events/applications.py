@@ -43,6 +43,36 @@ class _ApplicationEvent(Event):
     )
 
 
+class ApplicationDraftCreated(_ApplicationEvent):
+    """A draft was created: whose it is, who may file for it and its bureau (attachments opens round 1).
+
+    ``recipients`` are the applicant's and the filer's addresses on record: attachment verdicts go only there.
+    """
+
+    applicant_id: uuid.UUID
+    filer_user_id: uuid.UUID
+    filers: list[uuid.UUID] = Field(
+        description="Everyone who may file for the draft (the applicant included)."
+    )
+    bureau: str
+    procedures: list[str] = Field(default_factory=list)
+
+
+class ApplicationFilersChanged(_ApplicationEvent):
+    """The set of people who may file for an application changed; ``filers`` is the whole new set."""
+
+    applicant_id: uuid.UUID
+    filers: list[uuid.UUID]
+    bureau: str
+
+
+class ApplicationDraftDeleted(_ApplicationEvent):
+    """A draft that was never submitted was deleted; its attachments go with it."""
+
+    applicant_id: uuid.UUID
+    deleted_by: uuid.UUID
+
+
 class ApplicationSubmitted(_ApplicationEvent):
     """An application was submitted and given its provisional receipt number (仮受付番号)."""
 

@@ -73,3 +73,13 @@ class TaxInfoRegistered(_AttachmentEvent):
     person_name: str
     sha256: str | None = Field(default=None, description="Digest of the registered data (the blob's key).")
     registered_by: uuid.UUID | None = None
+
+
+class AttachmentRemoved(_AttachmentEvent):
+    """An attachment of an open round was removed, replaced by a newer one, or went with its deleted draft."""
+
+    round_number: int
+    kind: AttachmentKind
+    document_type: str | None = _document_type()
+    reason: Literal["removed", "replaced", "draft_deleted"] = "removed"
+    removed_by: uuid.UUID | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, any_, func, literal, select, update
+from sqlalchemy import Select, any_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,9 @@ from applications.adapters.serialization import dump_application, load_applicati
 from applications.domain.application import Application
 from applications.domain.states import ApplicationState
 from applications.domain.values import AttachmentState, AttachmentSummaryItem
+
+REMOVED = "removed"
+"""The state of an attachment summary row whose file was removed at the attachments service (a tombstone)."""
 
 
 @dataclass
@@ -134,6 +137,13 @@ class SqlAlchemyApplicationRepository:
         row = result.one()
         record.version, record.updated_at = row.version, row.updated_at
 
+    async def delete(self, application_id: uuid.UUID) -> None:
+        """Delete an application and its attachment summary (a draft that was never submitted)."""
+        await self._session.execute(
+            delete(application_attachment).where(application_attachment.c.application_id == application_id)
+        )
+        await self._session.execute(delete(application).where(application.c.id == application_id))
+
     @staticmethod
     def _record(row: Any) -> ApplicationRecord:
         return ApplicationRecord(
@@ -207,7 +217,10 @@ class SqlAlchemyApplicationRepository:
         rows = (
             await self._session.execute(
                 select(application_attachment)
-                .where(application_attachment.c.application_id == application_id)
+                .where(
+                    application_attachment.c.application_id == application_id,
+                    application_attachment.c.state != REMOVED,
+                )
                 .order_by(application_attachment.c.round_number, application_attachment.c.updated_at)
             )
         ).all()
@@ -251,6 +264,28 @@ class SqlAlchemyApplicationRepository:
             statement.on_conflict_do_update(
                 index_elements=[application_attachment.c.attachment_id],
                 set_={**changed, "updated_at": func.now()},
+                # A verdict arriving after the removal (another topic) does not bring the file back.
+                where=application_attachment.c.state != REMOVED,
+            )
+        )
+
+    async def remove_attachment(
+        self, *, attachment_id: uuid.UUID, application_id: uuid.UUID, round_number: int, kind: str
+    ) -> None:
+        """Mark an attachment removed (kept as a tombstone, so a late verdict or upload event cannot revive it)."""
+        await self._session.execute(
+            pg_insert(application_attachment)
+            .values(
+                attachment_id=attachment_id,
+                application_id=application_id,
+                round_number=round_number,
+                kind=kind,
+                reported_kind=kind,
+                state=REMOVED,
+            )
+            .on_conflict_do_update(
+                index_elements=[application_attachment.c.attachment_id],
+                set_={"state": REMOVED, "updated_at": func.now()},
             )
         )
 

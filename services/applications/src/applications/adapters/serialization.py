@@ -152,6 +152,7 @@ def dump_application(app: Application) -> dict[str, Any]:
         "receipt_number": app.receipt_number,
         "submitted_at": _dt(app.submitted_at),
         "over_10mb_declared": app.over_10mb_declared,
+        "filers": app.filer_set(),
         "review_outcome": _dump_outcome(app.review_outcome),
         "history": [
             {"state": h.state.value, "at": _dt(h.at), "actor_id": h.actor_id, "note": h.note}
@@ -207,4 +208,5 @@ def load_application(data: dict[str, Any]) -> Application:
         review_outcome=_load_outcome(data["review_outcome"]),
         history=history,
         rounds=rounds,
+        filers=list(data.get("filers", [])),
     )

@@ -40,6 +40,8 @@ from applications.domain.events import (
     DocumentsResubmitted,
     DomainEvent,
     DraftCreated,
+    DraftDeleted,
+    FilersChanged,
     ReceiptNumberAssigned,
     ReviewCompleted,
     ReviewStarted,
@@ -116,6 +118,7 @@ class Application:
     review_outcome: ReviewOutcome | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     rounds: list[AttachmentRound] = field(default_factory=list)
+    filers: list[str] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     # -- creation -----------------------------------------------------------------------------------------
@@ -129,6 +132,7 @@ class Application:
             raise ApplicationNotEligible(refusals)
         now = clock.now()
         app = cls(id=application_id, case=case, state=ApplicationState.DRAFT, created_at=now)
+        app.filers = app.filer_set()
         app.rounds.append(AttachmentRound(number=1, opened_at=now))
         app.history.append(HistoryEntry(state=ApplicationState.DRAFT, at=now, actor_id=actor_id))
         app.events.append(
@@ -148,6 +152,11 @@ class Application:
     def current_round(self) -> AttachmentRound:
         """Return the latest attachment round."""
         return self.rounds[-1]
+
+    def filer_set(self) -> list[str]:
+        """Return who may file for the application: the applicant, the filer and anyone who joined them."""
+        people = [self.case.applicant.person_id, self.case.filer.user_id, *self.filers]
+        return list(dict.fromkeys(p for p in people if p))
 
     def allowed_actions(self) -> tuple[Action, ...]:
         """Return what can be done to the application now."""
@@ -182,6 +191,24 @@ class Application:
         self.form_values[procedure] = {k: v for k, v in merged.items() if v is not None}
         today = japan_today(clock)
         return self._validate_forms(reference.as_of(today), today)[procedure]
+
+    def join_filers(self, user_id: str, *, clock: Clock) -> bool:
+        """Record that someone acting for the applicant files for the application too; True when new."""
+        current = self.filer_set()
+        if user_id in current:
+            return False
+        self.filers = [*current, user_id]
+        self.events.append(
+            FilersChanged(
+                application_id=self.id, occurred_at=clock.now(), actor_id=user_id, filers=tuple(self.filers)
+            )
+        )
+        return True
+
+    def delete_draft(self, *, actor_id: str, clock: Clock) -> None:
+        """Delete a draft that was never submitted (the record goes; attachments drops its files)."""
+        self._next_state(Action.DELETE_DRAFT)
+        self.events.append(DraftDeleted(application_id=self.id, occurred_at=clock.now(), actor_id=actor_id))
 
     # -- transitions --------------------------------------------------------------------------------------
     def submit(

@@ -26,6 +26,18 @@ class DraftCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FilersChanged(DomainEvent):
+    """Someone else acting for the applicant joined the people who file for the application."""
+
+    filers: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftDeleted(DomainEvent):
+    """A draft that was never submitted was deleted."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApplicationSubmitted(DomainEvent):
     """The draft was submitted and given its provisional receipt number."""
 

@@ -48,6 +48,7 @@ class Action(StrEnum):
     """What can be done to an application (one command each)."""
 
     EDIT_DRAFT = "edit_draft"
+    DELETE_DRAFT = "delete_draft"
     SUBMIT = "submit"
     ASSIGN_RECEIPT_NUMBER = "assign_receipt_number"
     START_REVIEW = "start_review"
@@ -72,6 +73,7 @@ class Action(StrEnum):
 
 _ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.EDIT_DRAFT: ("申請内容の編集", "edit the draft"),
+    Action.DELETE_DRAFT: ("作成中の申請の削除", "delete the draft"),
     Action.SUBMIT: ("申請", "submit"),
     Action.ASSIGN_RECEIPT_NUMBER: ("受付番号の付与", "assign the receipt number"),
     Action.START_REVIEW: ("審査開始", "start review"),
@@ -87,6 +89,7 @@ _ACTION_LABELS: dict[Action, tuple[str, str]] = {
 S = ApplicationState
 TRANSITIONS: dict[tuple[ApplicationState, Action], ApplicationState] = {
     (S.DRAFT, Action.EDIT_DRAFT): S.DRAFT,
+    (S.DRAFT, Action.DELETE_DRAFT): S.DRAFT,  # the record itself is then deleted
     (S.DRAFT, Action.SUBMIT): S.SUBMITTED,
     (S.SUBMITTED, Action.ASSIGN_RECEIPT_NUMBER): S.RECEIVED,
     (S.RECEIVED, Action.START_REVIEW): S.UNDER_REVIEW,

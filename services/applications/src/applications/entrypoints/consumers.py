@@ -100,6 +100,16 @@ async def on_tax_info_registered(session: AsyncSession, event: contracts.TaxInfo
     )
 
 
+async def on_attachment_removed(session: AsyncSession, event: contracts.AttachmentRemoved) -> None:
+    """Forget a removed or replaced attachment, so the view and the submission check agree with attachments."""
+    await SqlAlchemyApplicationRepository(session).remove_attachment(
+        attachment_id=event.attachment_id,
+        application_id=event.application_id,
+        round_number=event.round_number,
+        kind=event.document_type or COARSE_KINDS.get(event.kind, event.kind),
+    )
+
+
 async def on_user_registered(session: AsyncSession, event: UserRegistered) -> None:
     """Keep the user's address and locale: receipts go to the applicant and the filer."""
     await SqlAlchemyApplicationRepository(session).record_contact(
@@ -115,6 +125,7 @@ def register(runtime: ServiceRuntime) -> None:
         contracts.AttachmentAccepted: on_attachment_accepted,
         contracts.AttachmentRejected: on_attachment_rejected,
         contracts.TaxInfoRegistered: on_tax_info_registered,
+        contracts.AttachmentRemoved: on_attachment_removed,
         UserRegistered: on_user_registered,
     }
     subscribe_events(

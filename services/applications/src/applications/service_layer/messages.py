@@ -31,6 +31,26 @@ def integration_event(
     }
     quiet = {**common, "recipients": []}
     match event:
+        case domain.DraftCreated():
+            return wire.ApplicationDraftCreated(
+                **common,
+                applicant_id=record.applicant_id,
+                filer_user_id=record.filer_user_id,
+                filers=[uuid.UUID(f) for f in app.filer_set()],
+                bureau=record.bureau,
+                procedures=[p.code for p in event.procedures],
+            )
+        case domain.FilersChanged():
+            return wire.ApplicationFilersChanged(
+                **common,
+                applicant_id=record.applicant_id,
+                filers=[uuid.UUID(f) for f in event.filers],
+                bureau=record.bureau,
+            )
+        case domain.DraftDeleted():
+            return wire.ApplicationDraftDeleted(
+                **quiet, applicant_id=record.applicant_id, deleted_by=_uuid(event.actor_id)
+            )
         case domain.ApplicationSubmitted():
             return wire.ApplicationSubmitted(
                 **common,

@@ -28,6 +28,7 @@ from applications.domain.clock import Clock, japan_today
 from applications.domain.eligibility import application_status
 from applications.domain.forms import FormValidation
 from applications.domain.receipt_numbers import format_receipt_number
+from applications.domain.states import ApplicationState
 from applications.domain.values import (
     Applicant,
     Filer,
@@ -181,6 +182,11 @@ class ApplicationService:
             raise errors.no_bureau()
         return principal.bureau
 
+    @staticmethod
+    def _officer_sees(record: ApplicationRecord, bureau: str | None) -> bool:
+        """Officers see their own bureau's applications, and never a draft (it is private to its filers)."""
+        return record.bureau == bureau and record.application.state is not ApplicationState.DRAFT
+
     async def _change(
         self,
         principal: Principal,
@@ -198,11 +204,13 @@ class ApplicationService:
             record = await repo.get(application_id, for_update=True)
             if record is None:
                 raise errors.not_found()
-            if officer and record.bureau != bureau:
+            if officer and not self._officer_sees(record, bureau):
                 raise errors.not_found()
             if not officer and not principal.may_act_for(record.applicant_id):
                 raise errors.not_found()
             self._check_version(record, if_match, required=version_required)
+            if not officer:
+                record.application.join_filers(str(principal.user_id), clock=self.clock)
             attachments = await repo.attachments(record.id)
             result = change(record.application, repo, attachments)
             if inspect.isawaitable(result):
@@ -222,7 +230,9 @@ class ApplicationService:
             record = await repo.get(application_id)
             if record is None:
                 raise errors.not_found()
-            visible = record.bureau == bureau if officer else principal.may_act_for(record.applicant_id)
+            visible = (
+                self._officer_sees(record, bureau) if officer else principal.may_act_for(record.applicant_id)
+            )
             if not visible:
                 raise errors.not_found()
             return ApplicationView(record, await repo.attachments(record.id))
@@ -311,7 +321,6 @@ class ApplicationService:
                 reference=self.reference,
                 clock=self.clock,
             )
-            app.pull_events()  # a draft is private to its filer: nothing goes on the bus
             record = ApplicationRecord(
                 application=app,
                 version=1,
@@ -320,7 +329,23 @@ class ApplicationService:
                 filer_user_id=principal.user_id,
             )
             await repo.add(record)
+            # Attachments learns the owner, the filers and the addresses on record from this event only.
+            await self._publish(session, repo, record)
             return ApplicationView(record, [])
+
+    async def delete_draft(
+        self, principal: Principal, application_id: uuid.UUID, *, if_match: int | None
+    ) -> None:
+        """Delete a draft that was never submitted; attachments drops its files (application-draft-deleted)."""
+        async with self.sessions() as session, session.begin():
+            repo = SqlAlchemyApplicationRepository(session)
+            record = await repo.get(application_id, for_update=True)
+            if record is None or not principal.may_act_for(record.applicant_id):
+                raise errors.not_found()
+            self._check_version(record, if_match, required=False)
+            record.application.delete_draft(actor_id=str(principal.user_id), clock=self.clock)
+            await self._publish(session, repo, record)
+            await repo.delete(record.id)
 
     async def save_form(
         self,

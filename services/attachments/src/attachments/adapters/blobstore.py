@@ -69,6 +69,10 @@ class BlobStore(Protocol):
         """The blob's content, chunk by chunk."""
         ...
 
+    async def delete(self, sha256: str) -> None:
+        """Release a blob no record points at any more (nothing happens when it is already gone)."""
+        ...
+
 
 class BlobNotFoundError(LookupError):
     """No blob is stored under the digest."""
@@ -163,6 +167,12 @@ class FilesystemBlobStore:
         if not path.is_file():
             raise BlobNotFoundError(sha256)
         yield path
+
+    async def delete(self, sha256: str) -> None:
+        """Release a blob no record points at any more (nothing happens when it is already gone)."""
+        path = self.path_of(sha256)
+        path.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
 
     async def chunks(self, sha256: str, chunk_bytes: int = 64 * 1024) -> AsyncIterator[bytes]:
         """Read the blob chunk by chunk."""

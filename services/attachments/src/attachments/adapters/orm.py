@@ -1,6 +1,7 @@
 """Tables of the attachments service (SQLAlchemy Core, with the project's naming convention).
 
-``application`` records who an application belongs to (from its first upload, then from ApplicationSubmitted);
+``application`` records who an application belongs to, who may file for it and its bureau — only from the
+applications service's events (draft created, filers changed, submitted, draft deleted), never from an upload;
 ``attachment_round`` one round of attachments (round 1 before submission, later rounds opened by
 ApplicationReturned) with its 参考様式9 declaration; ``attachment`` one stored file (or tax record) and its verdict;
 ``tax_info_fetch`` data fetched from Mynaportal, waiting for the applicant to review and register it.
@@ -37,6 +38,9 @@ application = Table(
     Column("recipients", JSONB, nullable=False, server_default="[]"),
     Column("submitted_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("bureau", Text),
+    Column("filers", JSONB, nullable=False, server_default="[]"),
+    Column("deleted_at", DateTime(timezone=True)),
 )
 
 attachment_round = Table(
@@ -65,7 +69,7 @@ attachment = Table(
     Column("filename", Text, nullable=False),
     Column("content_type", String(100)),
     Column("size_bytes", BigInteger, nullable=False),
-    Column("sha256", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
     Column("state", String(20), nullable=False),
     Column("reasons", JSONB, nullable=False, server_default="[]"),
     Column("warnings", JSONB, nullable=False, server_default="[]"),

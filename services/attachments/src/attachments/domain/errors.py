@@ -193,12 +193,87 @@ def forbidden() -> Refusal:
 
 
 def application_not_found() -> Refusal:
-    """404: nothing was ever attached to (or recorded for) this application."""
+    """404: no such application (never created, deleted, or not yet announced by the applications service)."""
     return Refusal(
         404,
         "attachments.application_not_found",
-        "この申請の添付ファイルはまだありません。申請番号を確認してください。",
-        "No attachments are recorded for this application. Check the application id.",
+        "この申請は見つかりません。申請番号を確認してください。作成したばかりの申請の場合は、数秒後にもう一度お試しください。",
+        "No such application. Check the application id; if you have just created the draft, try again in a few "
+        "seconds.",
+    )
+
+
+def type_not_accepted(
+    *, document_type: str, detected: str, accepted: list[str], expected_kind: str
+) -> Refusal:
+    """415: the content is not a type the slot accepts (decided by the file's first bytes, never its label)."""
+    names = {"pdf": "PDF", "jpeg": "JPEG", "empty": "empty file", "unknown": "unknown content"}
+    shown = names.get(detected, detected.upper())
+    extra = {"detected": shown, "document_type": document_type, "accepted": accepted}
+    wanted = " / ".join(accepted)
+    if expected_kind == "photo":
+        return Refusal(
+            415,
+            "attachments.not_jpeg",
+            f"この欄（{document_type}）には JPEG 形式の画像だけを添付できます（送られたファイル: {shown}）。"
+            "画像ソフトで JPEG 形式に変換して保存してください。",
+            f"This slot ({document_type}) takes only a JPEG image; the file sent is {shown}. Convert it to JPEG in "
+            "an image editor and save it.",
+            extra=extra,
+        )
+    return Refusal(
+        415,
+        "attachments.not_pdf",
+        f"この欄（{document_type}）には {wanted} だけを添付できます（送られたファイル: {shown}）。"
+        "拡張子を変えるのではなく、PDF として保存・出力したファイルを添付してください。",
+        f"This slot ({document_type}) takes only {wanted}; the file sent is {shown}. Do not just rename a file: "
+        "export or save the document as PDF and attach that file.",
+        extra=extra,
+    )
+
+
+def unknown_document_type(*, document_type: str, known: list[str]) -> Refusal:
+    """422: the document type names no slot of the reference data."""
+    return Refusal(
+        422,
+        "attachments.unknown_document_type",
+        f"添付書類の種類「{document_type}」はありません。画面で書類の種類を選び直してください。",
+        f"There is no document type '{document_type}'. Choose the document type again.",
+        extra={"document_type": document_type, "known": known},
+    )
+
+
+def document_type_not_uploadable(*, document_type: str) -> Refusal:
+    """422: the slot takes no uploaded file (e.g. tax data, registered from Mynaportal)."""
+    return Refusal(
+        422,
+        "attachments.document_type_not_uploadable",
+        f"「{document_type}」はファイルとして添付できません（マイナポータルから取得して登録してください）。",
+        f"'{document_type}' is not attached as a file (fetch it from Mynaportal and register it instead).",
+        extra={"document_type": document_type},
+    )
+
+
+def kind_does_not_fit(*, kind: str, document_type: str, expected: str) -> Refusal:
+    """422: the coarse kind named does not fit the document type."""
+    return Refusal(
+        422,
+        "attachments.kind_mismatch",
+        f"書類の種類「{document_type}」と指定された区分（{kind}）が合いません。",
+        f"The document type '{document_type}' is a {expected}, not a {kind}.",
+        extra={"kind": kind, "document_type": document_type, "expected": expected},
+    )
+
+
+def upload_retry() -> Refusal:
+    """503: the stored file was released by a concurrent removal; the upload must be sent again."""
+    return Refusal(
+        503,
+        "attachments.upload_retry",
+        "同じ内容のファイルが同時に削除されたため、保存できませんでした。もう一度添付してください。",
+        "A file with the same content was being removed at the same moment, so this one was not kept. Attach it "
+        "again.",
+        headers={"Retry-After": "1"},
     )
 
 

@@ -1,7 +1,8 @@
 """Subscribers of the attachments service and of its checker process.
 
-The service (group ``attachments``) follows the applications service: ApplicationSubmitted closes round 1 and
-fixes the applicant; ApplicationReturned opens a later round; review resumed/completed or the end of the
+The service (group ``attachments``) follows the applications service: ApplicationDraftCreated records the owner,
+filers, bureau and addresses on record and opens round 1 (ApplicationFilersChanged adds filers;
+ApplicationDraftDeleted drops the draft's files); ApplicationSubmitted closes round 1; ApplicationReturned opens a later round; review resumed/completed or the end of the
 application closes any open round. The checker (group ``attachments-checker``) checks each AttachmentUploaded.
 All run inside the shared inbox transaction (``shared.messaging.consumer.subscribe_event``).
 """
@@ -14,13 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attachments.adapters.blobstore import BlobStore
 from attachments.service_layer.checking import RunCheck, check_uploaded
+from attachments.service_layer.removal import on_draft_deleted
 from attachments.service_layer.rounds import (
     close_open_rounds,
     on_application_returned,
     on_application_submitted,
+    on_draft_created,
+    on_filers_changed,
 )
 from shared.events import (
     ApplicationClosed,
+    ApplicationDraftCreated,
+    ApplicationDraftDeleted,
+    ApplicationFilersChanged,
     ApplicationRefused,
     ApplicationReviewStarted,
     ApplicationWithdrawn,
@@ -43,9 +50,17 @@ ROUND_CLOSERS = (
 )
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Subscribe the service to the applications service's events that open and close rounds."""
+def register(runtime: ServiceRuntime, *, blobs: BlobStore) -> None:
+    """Subscribe the service to the applications service's events: owners, filers, rounds, deleted drafts."""
+
+    async def draft_deleted(session: AsyncSession, event: ApplicationDraftDeleted) -> None:
+        """Drop the draft's attachments and release the blobs nothing else points at."""
+        await on_draft_deleted(session, event, blobs=blobs)
+
     handlers: dict[type[Any], Any] = {
+        ApplicationDraftCreated: on_draft_created,
+        ApplicationFilersChanged: on_filers_changed,
+        ApplicationDraftDeleted: draft_deleted,
         ApplicationSubmitted: on_application_submitted,
         ApplicationReturned: on_application_returned,
         **{event_type: close_open_rounds for event_type in ROUND_CLOSERS},

@@ -43,23 +43,11 @@ def _stored(findings: list[CheckFinding]) -> list[dict[str, Any]]:
 
 
 async def recipients_of(session: AsyncSession, row: Mapping[Any, Any]) -> list[Recipient]:
-    """Who hears about a verdict: the recipients known from the application's events, then the uploader."""
+    """Who hears about a verdict: only the addresses on record that the applications service announced."""
     known = await session.scalar(
         select(application.c.recipients).where(application.c.application_id == row["application_id"])
     )
-    applicant_id = await session.scalar(
-        select(application.c.applicant_id).where(application.c.application_id == row["application_id"])
-    )
-    uploader: list[dict[str, object]] = []
-    if row["uploader_email"]:
-        uploader.append(
-            {
-                "email": row["uploader_email"],
-                "locale": row["uploader_locale"],
-                "role": "applicant" if row["uploaded_by"] == applicant_id else "filer",
-            }
-        )
-    return [Recipient.model_validate(r) for r in merge_recipients(known or [], uploader)]
+    return [Recipient.model_validate(r) for r in merge_recipients(known or [])]
 
 
 async def run_safely(run_check: RunCheck, blobs: BlobStore, sha256: str, kind: Kind) -> Verdict:

@@ -24,10 +24,23 @@ from attachments.domain.model import (
     Declaration,
     RoundUsage,
     check_declaration,
+    merge_recipients,
 )
-from attachments.service_layer.access import application_row, require_attacher, require_reader, resolve_owner
+from attachments.service_layer.access import (
+    application_row,
+    may_read,
+    require_attacher,
+    require_filer,
+    require_reader,
+)
 from shared.auth import Principal
-from shared.events import ApplicationReturned, ApplicationSubmitted, Event
+from shared.events import (
+    ApplicationDraftCreated,
+    ApplicationFilersChanged,
+    ApplicationReturned,
+    ApplicationSubmitted,
+    Event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +81,15 @@ async def latest_round_number(session: AsyncSession, application_id: uuid.UUID) 
     return int(value) if value is not None else None
 
 
-async def usage(session: AsyncSession, application_id: uuid.UUID, round_number: int) -> RoundUsage:
-    """Bytes and files per kind in the round, not counting rejected files."""
-    rows = await session.execute(
+async def usage(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    round_number: int,
+    *,
+    leaving: Sequence[uuid.UUID] = (),
+) -> RoundUsage:
+    """Bytes and files per kind in the round, not counting rejected files nor those about to be replaced."""
+    query = (
         select(attachment.c.kind, func.count(), func.coalesce(func.sum(attachment.c.size_bytes), 0))
         .where(
             attachment.c.application_id == application_id,
@@ -79,30 +98,15 @@ async def usage(session: AsyncSession, application_id: uuid.UUID, round_number: 
         )
         .group_by(attachment.c.kind)
     )
+    if leaving:
+        query = query.where(attachment.c.attachment_id.not_in(list(leaving)))
+    rows = await session.execute(query)
     files: dict[str, int] = {}
     sizes: dict[str, int] = {}
     for kind, count, size in rows:
         files[kind] = int(count)
         sizes[kind] = int(size)
     return RoundUsage(bytes_by_kind=sizes, files_by_kind=files)
-
-
-async def record_first_upload(
-    session: AsyncSession, *, application_id: uuid.UUID, applicant_id: uuid.UUID, recorded_by: uuid.UUID
-) -> None:
-    """Record the owner at the first upload and open round 1 (harmless when another request won the race)."""
-    created = await session.execute(
-        pg_insert(application)
-        .values(application_id=application_id, applicant_id=applicant_id, recorded_by=recorded_by)
-        .on_conflict_do_nothing()
-        .returning(application.c.application_id)
-    )
-    if created.first() is not None:
-        await session.execute(
-            pg_insert(attachment_round)
-            .values(application_id=application_id, round_number=1)
-            .on_conflict_do_nothing()
-        )
 
 
 async def declare(
@@ -116,10 +120,7 @@ async def declare(
     """Record the 参考様式9 declaration with an open round (once; the same declaration again changes nothing)."""
     require_attacher(principal)
     async with sessions() as session, session.begin():
-        row = await application_row(session, application_id, lock=True)
-        if row is None:
-            raise errors.application_not_found()
-        resolve_owner(principal, row, None)
+        require_filer(principal, await application_row(session, application_id, lock=True))
         current = (
             (
                 await session.execute(
@@ -154,10 +155,7 @@ async def read_application(
 ) -> tuple[Row, list[Row], dict[int, list[Row]]]:
     """The application record, its rounds (oldest first) and each round's attachments (oldest first)."""
     async with sessions() as session:
-        row = await application_row(session, application_id)
-        if row is None:
-            raise errors.application_not_found()
-        require_reader(principal, row["applicant_id"])
+        row = require_reader(principal, await application_row(session, application_id))
         rounds = list(
             (
                 await session.execute(
@@ -213,6 +211,70 @@ def round_bytes(files: Sequence[Row], policy: UploadPolicy) -> int:
 # ---------------------------------------------------------------- events from the applications service
 
 
+def _union(*groups: Sequence[Any]) -> list[str]:
+    """The filer ids of every group, once each, in order (filer sets only grow)."""
+    return list(dict.fromkeys(str(f) for group in groups for f in group))
+
+
+async def _record_owner(
+    session: AsyncSession,
+    event: ApplicationDraftCreated | ApplicationFilersChanged,
+    *,
+    recorded_by: uuid.UUID,
+) -> None:
+    """Record (or complete) the owner, filers, bureau and addresses of a draft and open its round 1.
+
+    Draft created, filers changed and submitted travel on different topics, so any may come first: filer sets
+    are merged, round 1 is inserted only when missing (a submission already closed it), a deleted draft stays
+    deleted.
+    """
+    recipients = [r.model_dump(mode="json") for r in event.recipients]
+    filers = _union([event.applicant_id], event.filers)
+    existing = await application_row(session, event.application_id, lock=True)
+    if existing is None:
+        await session.execute(
+            pg_insert(application)
+            .values(
+                application_id=event.application_id,
+                applicant_id=event.applicant_id,
+                recorded_by=recorded_by,
+                recipients=recipients,
+                bureau=event.bureau,
+                filers=filers,
+            )
+            .on_conflict_do_nothing()
+        )
+        await session.execute(
+            pg_insert(attachment_round)
+            .values(application_id=event.application_id, round_number=1)
+            .on_conflict_do_nothing()
+        )
+        return
+    if existing["deleted_at"] is not None:
+        return
+    if existing["applicant_id"] != event.applicant_id:
+        raise ValueError(f"application {event.application_id}: the applicant differs from the one recorded")
+    await session.execute(
+        update(application)
+        .where(application.c.application_id == event.application_id)
+        .values(
+            filers=_union(existing["filers"] or [], filers),
+            bureau=existing["bureau"] or event.bureau,
+            recipients=merge_recipients(existing["recipients"] or [], recipients),
+        )
+    )
+
+
+async def on_draft_created(session: AsyncSession, event: ApplicationDraftCreated) -> None:
+    """A draft exists: its owner, filers, bureau and addresses on record; round 1 opens."""
+    await _record_owner(session, event, recorded_by=event.filer_user_id)
+
+
+async def on_filers_changed(session: AsyncSession, event: ApplicationFilersChanged) -> None:
+    """Someone else now files for the application too."""
+    await _record_owner(session, event, recorded_by=event.applicant_id)
+
+
 async def on_application_submitted(session: AsyncSession, event: ApplicationSubmitted) -> None:
     """Submission: the applicant is now known for sure, round 1 closes, the recipients are kept for verdicts."""
     recipients = [r.model_dump(mode="json") for r in event.recipients]
@@ -226,6 +288,8 @@ async def on_application_submitted(session: AsyncSession, event: ApplicationSubm
                 recorded_by=event.filer_user_id,
                 recipients=recipients,
                 submitted_at=event.occurred_at,
+                bureau=event.bureau,
+                filers=[str(event.applicant_id), str(event.filer_user_id)],
             )
             .on_conflict_do_nothing()
         )
@@ -242,6 +306,7 @@ async def on_application_submitted(session: AsyncSession, event: ApplicationSubm
                 applicant_id=event.applicant_id,
                 recipients=recipients or existing["recipients"],
                 submitted_at=existing["submitted_at"] or event.occurred_at,
+                bureau=event.bureau,
             )
         )
     await session.execute(
@@ -316,10 +381,6 @@ async def read_attachment(
             .first()
         )
         owner = await application_row(session, row["application_id"]) if row is not None else None
-    if row is None or owner is None:
+    if row is None or owner is None or owner["deleted_at"] is not None or not may_read(principal, owner):
         raise errors.attachment_not_found()
-    try:
-        require_reader(principal, owner["applicant_id"])
-    except errors.Refusal:
-        raise errors.attachment_not_found() from None
     return row

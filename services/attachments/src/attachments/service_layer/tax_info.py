@@ -26,10 +26,10 @@ from attachments.adapters.mynaportal import (
 )
 from attachments.adapters.orm import attachment, tax_info_fetch
 from attachments.config import MynaportalSettings, UploadPolicy
-from attachments.domain.errors import Refusal, round_closed, too_many_files
+from attachments.domain.errors import Refusal, application_not_found, round_closed, too_many_files
 from attachments.domain.model import AttachmentState
 from attachments.service_layer.access import application_row, require_attacher
-from attachments.service_layer.rounds import latest_round_number, now, open_round, record_first_upload, usage
+from attachments.service_layer.rounds import latest_round_number, now, open_round, usage
 from shared.auth import Principal
 from shared.events import TaxInfoRegistered
 from shared.messaging.outbox import add_event
@@ -122,8 +122,8 @@ def _require_foreign_national(principal: Principal) -> None:
 
 async def _open_round_number(session: AsyncSession, application_id: uuid.UUID, principal: Principal) -> int:
     row = await application_row(session, application_id, lock=True)
-    if row is None:
-        return 1
+    if row is None or row["deleted_at"] is not None:
+        raise application_not_found()
     if row["applicant_id"] != principal.user_id:
         raise not_own_application()
     current = await open_round(session, application_id)
@@ -241,12 +241,6 @@ async def register(
         files = (await usage(session, application_id, round_number)).files_by_kind.get("tax_info", 0)
         if limit is not None and files >= limit:
             raise too_many_files(kind="tax_info", limit=limit, round_number=round_number)
-        await record_first_upload(
-            session,
-            application_id=application_id,
-            applicant_id=principal.user_id,
-            recorded_by=principal.user_id,
-        )
         attachment_id = uuid.uuid4()
         await session.execute(
             insert(attachment).values(

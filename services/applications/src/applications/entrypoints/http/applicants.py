@@ -107,6 +107,19 @@ async def read_application(
     return present(service, await service.read(principal, application_id), response)
 
 
+@router.delete(
+    "/{application_id}",
+    status_code=204,
+    responses=e.responses(*e.AUTH, *e.NOT_FOUND, *e.TRANSITION, *e.INVALID_REQUEST),
+)
+async def delete_application(
+    application_id: uuid.UUID, principal: CurrentPrincipal, service: ServiceDep, if_match: IfMatchDep
+) -> Response:
+    """Delete a draft that was never submitted; its attachments are dropped and their files released."""
+    await service.delete_draft(principal, application_id, if_match=if_match)
+    return Response(status_code=204)
+
+
 @router.get("/{application_id}/validation", responses=e.responses(*e.AUTH, *e.NOT_FOUND))
 async def read_validation(
     application_id: uuid.UUID, principal: CurrentPrincipal, service: ServiceDep

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attachments.adapters.blobstore import BlobStore
@@ -22,7 +22,7 @@ from attachments.entrypoints.http.schemas import (
     TaxInfoFetchPublic,
     TaxInfoRegisterCreate,
 )
-from attachments.service_layer import rounds, tax_info, uploads
+from attachments.service_layer import removal, rounds, tax_info, uploads
 from shared.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/attachments", tags=["attachments"])
@@ -99,10 +99,12 @@ async def _application_view(
     responses={
         400: _PROBLEM,
         403: _PROBLEM,
+        404: _PROBLEM,
         409: _PROBLEM,
         413: _PROBLEM,
         415: _PROBLEM,
         422: _PROBLEM,
+        503: _PROBLEM,
     },
     openapi_extra={
         "requestBody": {
@@ -118,7 +120,6 @@ async def create_attachment(
     request: Request,
     principal: CurrentPrincipal,
     application_id: ApplicationId,
-    kind: Annotated[Literal["document", "photo"], Query(description="document (PDF) or photo (JPEG)")],
     filename: Annotated[
         str, Query(min_length=1, max_length=1000, description="the file's name, with extension")
     ],
@@ -126,22 +127,20 @@ async def create_attachment(
         str | None,
         Query(
             pattern=r"^[a-z][a-z0-9_]{0,63}$",
-            description="reference-data kind, e.g. supporting_documents_pdf",
+            description="the document slot (docs/attachment-slots.md), e.g. supporting_documents_pdf, face_photo",
         ),
     ] = None,
-    applicant_id: Annotated[
-        uuid.UUID | None,
-        Query(description="first upload only: the applicant you act for (default: yourself)"),
-    ] = None,
-    x_notify_email: Annotated[
-        str | None, Header(max_length=320, description="where to send the verdict (kept with the attachment)")
-    ] = None,
-    x_notify_locale: Annotated[
-        str | None, Header(description="ja or en; default from Accept-Language")
+    kind: Annotated[
+        Literal["document", "photo"] | None,
+        Query(description="optional: document (PDF slots) or photo (JPEG slots); must fit the slot"),
     ] = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> AttachmentPublic:
-    """Stream one file (the raw request body) into the open round; it is "checking" until the verdict."""
+    """Stream one file (the raw request body) into the open round; it is "checking" until the verdict.
+
+    The file's type is what its first bytes are, never the Content-Type sent; verdict mails go only to the
+    addresses on record of the applicant and the filer.
+    """
     settings = _settings(request)
     row = await uploads.upload(
         _sessions(request),
@@ -153,11 +152,8 @@ async def create_attachment(
             kind=kind,
             filename=filename,
             document_type=document_type,
-            content_type=request.headers.get("content-type"),
             content_length=_content_length(request),
-            applicant_id=applicant_id,
-            email=x_notify_email.strip() if x_notify_email and "@" in x_notify_email else None,
-            locale=_locale(x_notify_locale, accept_language),
+            locale=_locale(None, accept_language),
         ),
         request.stream(),
     )
@@ -221,6 +217,19 @@ async def read_attachment(
     return AttachmentPublic.from_row(
         await rounds.read_attachment(_sessions(request), principal, attachment_id)
     )
+
+
+@router.delete(
+    "/attachments/{attachment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM},
+)
+async def delete_attachment(
+    request: Request, principal: CurrentPrincipal, attachment_id: uuid.UUID
+) -> Response:
+    """Remove an attachment of the open round (checking, accepted or rejected), e.g. before attaching a rescan."""
+    await removal.remove(_sessions(request), _blobs(request), principal, attachment_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
