@@ -339,8 +339,11 @@ def test_refuses_to_review_a_draft_naming_the_state_and_what_is_allowed(
         and "「審査完了」はできません" in error.message_ja
         and "申請" in error.message_ja
     )
-    assert "is draft" in error.message_en and "Allowed now: edit the draft, submit." in error.message_en
-    assert error.details["allowed"] == ["edit_draft", "submit"]
+    assert (
+        "is draft" in error.message_en
+        and "Allowed now: edit the draft, delete the draft, submit." in error.message_en
+    )
+    assert error.details["allowed"] == ["edit_draft", "delete_draft", "submit"]
 
 
 def test_refuses_to_edit_a_submitted_application(reference: ReferenceData, clock: FixedClock) -> None:
