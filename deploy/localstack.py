@@ -576,6 +576,9 @@ class Stack:
         if service == "attachments":
             env["ATTACHMENTS_BLOB_DIR"] = str(self.blob_dir)
             env["ATTACHMENTS_MYNAPORTAL__BASE_URL"] = f"http://127.0.0.1:{self.ports.mynaportal}"
+            env["ATTACHMENTS_APPLICATIONS__BASE_URL"] = (
+                f"http://127.0.0.1:{self.ports.services['applications']}"
+            )
         return env
 
     def start_service(self, service: str, timeout: float = 60) -> None:

@@ -13,12 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from applications.main import create_app as create_applications_app
 from attachments.checks import SandboxLimits
-from attachments.config import AttachmentsSettings, CheckerSettings, MynaportalSettings
+from attachments.config import ApplicationsLink, AttachmentsSettings, CheckerSettings, MynaportalSettings
+from tests.applications.integration.applications_support import settings as applications_settings
 from tests.attachments.checks.attachment_check_factories import Files
 from tests.attachments.checks.conftest import flate_bomb  # noqa: F401  (the bomb of the checks tests)
 from tests.attachments.service.support import AttachmentsStack, run_stack
-from tests.support.apps import Infra
+from tests.support.apps import Infra, running, serving
 from tests.support.stack import port_open
 
 
@@ -88,10 +90,35 @@ def blob_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-async def stack(infra: Infra, blob_dir: Path, mynaportal_simulator: str) -> AsyncIterator[AttachmentsStack]:
+async def applications_service(infra: Infra) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """The applications service in-process, also on a real loopback port (attachments asks it over HTTP)."""
+    app = create_applications_app(applications_settings(infra))
+    async with running(app) as client, serving(app) as base_url:
+        yield base_url, client
+
+
+@pytest.fixture
+def applications(applications_service: tuple[str, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """An HTTP client of the session's applications service."""
+    return applications_service[1]
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    infra: Infra,
+    blob_dir: Path,
+    mynaportal_simulator: str,
+    applications_service: tuple[str, httpx.AsyncClient],
+) -> AsyncIterator[AttachmentsStack]:
     """The attachments app and one checker, both in the session's event loop (every test uses fresh ids)."""
-    async with run_stack(make_settings(infra, blob_dir, mynaportal_simulator), infra) as running:
-        yield running
+    settings = make_settings(
+        infra,
+        blob_dir,
+        mynaportal_simulator,
+        applications=ApplicationsLink(base_url=applications_service[0], timeout_s=5),
+    )
+    async with run_stack(settings, infra) as started:
+        yield started
 
 
 @pytest.fixture

@@ -45,6 +45,15 @@ class MynaportalSettings(BaseModel):
     fetch_valid_minutes: int = Field(default=30, ge=1, description="how long fetched data may be registered")
 
 
+class ApplicationsLink(BaseModel):
+    """The applications service, asked synchronously when an upload names an application not known here yet."""
+
+    base_url: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:8102; None: rely on the events alone"
+    )
+    timeout_s: float = Field(default=3.0, gt=0)
+
+
 class AttachmentsSettings(ServiceSettings):
     """Settings of the attachments service and its checker process."""
 
@@ -54,6 +63,7 @@ class AttachmentsSettings(ServiceSettings):
     upload: UploadPolicy = Field(default_factory=UploadPolicy)
     checker: CheckerSettings = Field(default_factory=CheckerSettings)
     mynaportal: MynaportalSettings = Field(default_factory=MynaportalSettings)
+    applications: ApplicationsLink = Field(default_factory=ApplicationsLink)
 
     @field_validator("blob_dir")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from attachments.adapters.applications import ApplicationsClient, HttpApplicationsClient
 from attachments.adapters.blobstore import BlobStore, FilesystemBlobStore
 from attachments.adapters.mynaportal import HttpMynaportalClient, MynaportalClient
 from attachments.config import AttachmentsSettings
@@ -34,6 +35,7 @@ def create_app(
     *,
     blob_store: BlobStore | None = None,
     mynaportal: MynaportalClient | None = None,
+    applications: ApplicationsClient | None = None,
 ) -> FastAPI:
     """Return the attachments app wired to its database, broker, outbox relay, blob store and Mynaportal."""
     runtime = ServiceRuntime(SERVICE, settings)
@@ -45,6 +47,10 @@ def create_app(
     app.state.blob_store = blobs
     app.state.mynaportal = mynaportal or HttpMynaportalClient(
         settings.mynaportal.base_url, timeout_s=settings.mynaportal.timeout_s
+    )
+    link = settings.applications
+    app.state.applications = applications or (
+        HttpApplicationsClient(link.base_url, timeout_s=link.timeout_s) if link.base_url else None
     )
     return app
 

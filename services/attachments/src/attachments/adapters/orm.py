@@ -41,6 +41,7 @@ application = Table(
     Column("bureau", Text),
     Column("filers", JSONB, nullable=False, server_default="[]"),
     Column("deleted_at", DateTime(timezone=True)),
+    Column("announced_at", DateTime(timezone=True), server_default=func.now()),
 )
 
 attachment_round = Table(

@@ -306,3 +306,14 @@ def wrong_declaration(*, round_number: int, allowed: str) -> Refusal:
         f"In round {round_number} the only Form 9 declaration possible is '{allowed}'.",
         extra={"round_number": round_number},
     )
+
+
+def applications_unavailable() -> Refusal:
+    """503: the applications service did not confirm that the round is still open."""
+    return Refusal(
+        503,
+        "attachments.applications_unavailable",
+        "申請の状態を確認できませんでした。しばらくしてからもう一度お試しください。",
+        "The application's state could not be confirmed. Try again in a moment.",
+        headers={"Retry-After": "5"},
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attachments.adapters.blobstore import BlobStore
-from attachments.service_layer.checking import RunCheck, check_uploaded
+from attachments.service_layer.checking import RunCheck, announce_late_verdicts, check_uploaded
 from attachments.service_layer.removal import on_draft_deleted
 from attachments.service_layer.rounds import (
     close_open_rounds,
@@ -57,9 +57,19 @@ def register(runtime: ServiceRuntime, *, blobs: BlobStore) -> None:
         """Drop the draft's attachments and release the blobs nothing else points at."""
         await on_draft_deleted(session, event, blobs=blobs)
 
+    async def draft_created(session: AsyncSession, event: ApplicationDraftCreated) -> None:
+        """Record the owner; verdicts given before this announcement now reach the addresses on record."""
+        if await on_draft_created(session, event):
+            await announce_late_verdicts(session, event.application_id)
+
+    async def filers_changed(session: AsyncSession, event: ApplicationFilersChanged) -> None:
+        """Add the filers; as above for verdicts given before the first announcement."""
+        if await on_filers_changed(session, event):
+            await announce_late_verdicts(session, event.application_id)
+
     handlers: dict[type[Any], Any] = {
-        ApplicationDraftCreated: on_draft_created,
-        ApplicationFilersChanged: on_filers_changed,
+        ApplicationDraftCreated: draft_created,
+        ApplicationFilersChanged: filers_changed,
         ApplicationDraftDeleted: draft_deleted,
         ApplicationSubmitted: on_application_submitted,
         ApplicationReturned: on_application_returned,

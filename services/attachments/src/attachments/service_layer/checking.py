@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,49 @@ async def check_uploaded(
         verdict.elapsed_ms or 0,
     )
     return verdict
+
+
+def _findings(stored: list[dict[str, Any]]) -> list[Finding]:
+    return [Finding(code=f["code"], message_ja=f["message_ja"], message_en=f["message_en"]) for f in stored]
+
+
+async def announce_late_verdicts(session: AsyncSession, application_id: uuid.UUID) -> int:
+    """Publish again, now with the addresses on record, the verdicts given before the draft was announced.
+
+    A draft recorded from a synchronous read of applications has no addresses yet, so verdicts given meanwhile
+    reached nobody; consumers are idempotent, so the second announcement only adds the mail. Return how many.
+    """
+    recipients = await recipients_of(session, {"application_id": application_id})
+    if not recipients:
+        return 0
+    rows = (
+        (
+            await session.execute(
+                select(attachment).where(
+                    attachment.c.application_id == application_id,
+                    attachment.c.kind.in_(("document", "photo")),
+                    attachment.c.state != AttachmentState.CHECKING.value,
+                )
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for row in rows:
+        common: dict[str, Any] = {
+            "application_id": row["application_id"],
+            "attachment_id": row["attachment_id"],
+            "round_number": row["round_number"],
+            "kind": row["kind"],
+            "warnings": _findings(row["warnings"]),
+            "recipients": recipients,
+            "document_type": row["document_type"],
+            "filename": row["filename"],
+        }
+        if row["state"] == AttachmentState.ACCEPTED.value:
+            facts = row["facts"] or {}
+            summary = {k: facts[k] for k in ("page_count", "min_dpi", "width_px", "height_px") if k in facts}
+            await add_event(session, AttachmentAccepted(**common, facts=summary))
+        else:
+            await add_event(session, AttachmentRejected(**common, reasons=_findings(row["reasons"])))
+    return len(rows)

@@ -17,10 +17,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attachments.adapters.applications import ApplicationsClient, ApplicationsUnavailableError
 from attachments.adapters.blobstore import BlobStore
 from attachments.adapters.orm import application, attachment, attachment_round, tax_info_fetch
 from attachments.domain import errors
-from attachments.service_layer.access import application_row, may_read, require_filer
+from attachments.service_layer.access import application_row, may_read, require_attacher, require_filer
 from attachments.service_layer.rounds import open_round
 from shared.auth import Principal
 from shared.events import ApplicationDraftDeleted, AttachmentRemoved
@@ -95,13 +96,50 @@ async def drop_attachments(
     return [r["sha256"] for r in rows]
 
 
+async def round_still_open(
+    client: ApplicationsClient | None, authorization: str, application_id: uuid.UUID, round_number: int
+) -> bool:
+    """Ask applications whether the round is still open there (a submission may not have reached us yet)."""
+    if client is None:
+        return True
+    try:
+        facts = await client.facts(application_id, authorization)
+    except ApplicationsUnavailableError as exc:
+        raise errors.applications_unavailable() from exc
+    return facts is not None and facts.open_round == round_number
+
+
 async def remove(
     sessions: async_sessionmaker[AsyncSession],
     blobs: BlobStore,
     principal: Principal,
     attachment_id: uuid.UUID,
+    *,
+    applications: ApplicationsClient | None = None,
+    authorization: str = "",
 ) -> None:
-    """Remove one attachment (any state) of the open round; its blob goes once nothing else points at it."""
+    """Remove one attachment (any state) of the open round; its blob goes once nothing else points at it.
+
+    The round must be open here and, when the applications service is configured, there too: a file is never
+    taken out of an application that was just submitted.
+    """
+    require_attacher(principal)  # officers read but never remove
+    async with sessions() as session:
+        found = (
+            await session.execute(
+                select(attachment.c.application_id, attachment.c.round_number).where(
+                    attachment.c.attachment_id == attachment_id
+                )
+            )
+        ).first()
+    if found is not None and not await round_still_open(
+        applications, authorization, found.application_id, found.round_number
+    ):
+        async with sessions() as session:
+            owner = await application_row(session, found.application_id)
+        if owner is None or not may_read(principal, owner):
+            raise errors.attachment_not_found()
+        raise errors.round_closed(round_number=found.round_number)
     async with sessions() as session, session.begin():
         found = (
             await session.execute(

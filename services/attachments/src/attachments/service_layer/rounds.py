@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attachments.adapters.applications import ApplicationsClient, ApplicationsUnavailableError
 from attachments.adapters.orm import application, attachment, attachment_round
 from attachments.config import UploadPolicy
 from attachments.domain import errors
@@ -221,12 +222,13 @@ async def _record_owner(
     event: ApplicationDraftCreated | ApplicationFilersChanged,
     *,
     recorded_by: uuid.UUID,
-) -> None:
+) -> bool:
     """Record (or complete) the owner, filers, bureau and addresses of a draft and open its round 1.
 
     Draft created, filers changed and submitted travel on different topics, so any may come first: filer sets
     are merged, round 1 is inserted only when missing (a submission already closed it), a deleted draft stays
-    deleted.
+    deleted. Return True when the draft had been recorded from a synchronous read and is announced only now (its
+    verdicts so far went out without the addresses on record).
     """
     recipients = [r.model_dump(mode="json") for r in event.recipients]
     filers = _union([event.applicant_id], event.filers)
@@ -241,6 +243,7 @@ async def _record_owner(
                 recipients=recipients,
                 bureau=event.bureau,
                 filers=filers,
+                announced_at=event.occurred_at,
             )
             .on_conflict_do_nothing()
         )
@@ -249,9 +252,9 @@ async def _record_owner(
             .values(application_id=event.application_id, round_number=1)
             .on_conflict_do_nothing()
         )
-        return
+        return False
     if existing["deleted_at"] is not None:
-        return
+        return False
     if existing["applicant_id"] != event.applicant_id:
         raise ValueError(f"application {event.application_id}: the applicant differs from the one recorded")
     await session.execute(
@@ -261,18 +264,20 @@ async def _record_owner(
             filers=_union(existing["filers"] or [], filers),
             bureau=existing["bureau"] or event.bureau,
             recipients=merge_recipients(existing["recipients"] or [], recipients),
+            announced_at=existing["announced_at"] or event.occurred_at,
         )
     )
+    return existing["announced_at"] is None
 
 
-async def on_draft_created(session: AsyncSession, event: ApplicationDraftCreated) -> None:
-    """A draft exists: its owner, filers, bureau and addresses on record; round 1 opens."""
-    await _record_owner(session, event, recorded_by=event.filer_user_id)
+async def on_draft_created(session: AsyncSession, event: ApplicationDraftCreated) -> bool:
+    """A draft exists: its owner, filers, bureau and addresses on record; round 1 opens (True: announced late)."""
+    return await _record_owner(session, event, recorded_by=event.filer_user_id)
 
 
-async def on_filers_changed(session: AsyncSession, event: ApplicationFilersChanged) -> None:
-    """Someone else now files for the application too."""
-    await _record_owner(session, event, recorded_by=event.applicant_id)
+async def on_filers_changed(session: AsyncSession, event: ApplicationFilersChanged) -> bool:
+    """Someone else now files for the application too (True: announced late)."""
+    return await _record_owner(session, event, recorded_by=event.applicant_id)
 
 
 async def on_application_submitted(session: AsyncSession, event: ApplicationSubmitted) -> None:
@@ -325,6 +330,26 @@ async def on_application_submitted(session: AsyncSession, event: ApplicationSubm
     )
 
 
+async def open_later_round(
+    session: AsyncSession, application_id: uuid.UUID, round_number: int, *, at: datetime
+) -> None:
+    """Close the rounds before ``round_number`` and open it (nothing changes when it is already there)."""
+    await session.execute(
+        update(attachment_round)
+        .where(
+            attachment_round.c.application_id == application_id,
+            attachment_round.c.round_number < round_number,
+            attachment_round.c.closed_at.is_(None),
+        )
+        .values(closed_at=at)
+    )
+    await session.execute(
+        pg_insert(attachment_round)
+        .values(application_id=application_id, round_number=round_number)
+        .on_conflict_do_nothing()
+    )
+
+
 async def on_application_returned(session: AsyncSession, event: ApplicationReturned) -> None:
     """Documents requested: earlier rounds close and round ``round_number`` opens with its own limit."""
     existing = await application_row(session, event.application_id, lock=True)
@@ -333,20 +358,7 @@ async def on_application_returned(session: AsyncSession, event: ApplicationRetur
         raise LookupError(f"application {event.application_id} returned before it was submitted")
     if event.round_number < 2:
         raise ValueError(f"application {event.application_id}: returned with round {event.round_number} < 2")
-    await session.execute(
-        update(attachment_round)
-        .where(
-            attachment_round.c.application_id == event.application_id,
-            attachment_round.c.round_number < event.round_number,
-            attachment_round.c.closed_at.is_(None),
-        )
-        .values(closed_at=event.occurred_at)
-    )
-    await session.execute(
-        pg_insert(attachment_round)
-        .values(application_id=event.application_id, round_number=event.round_number)
-        .on_conflict_do_nothing()
-    )
+    await open_later_round(session, event.application_id, event.round_number, at=event.occurred_at)
     if event.recipients:
         await session.execute(
             update(application)
@@ -384,3 +396,63 @@ async def read_attachment(
     if row is None or owner is None or owner["deleted_at"] is not None or not may_read(principal, owner):
         raise errors.attachment_not_found()
     return row
+
+
+async def catch_up(
+    sessions: async_sessionmaker[AsyncSession],
+    client: ApplicationsClient | None,
+    authorization: str,
+    application_id: uuid.UUID,
+) -> None:
+    """Before refusing an upload, ask applications about a draft or a round not announced here yet.
+
+    Called only when the application is unknown here or has no open round. A draft the caller may see is recorded
+    with its owner and filers from applications' answer (never from the caller); a round the bureau opened is
+    opened here as its ApplicationReturned will open it. Nothing else changes; the events stay the record.
+    """
+    if client is None:
+        return
+    async with sessions() as session:
+        row = await application_row(session, application_id)
+        if row is not None and (row["deleted_at"] is not None or await open_round(session, application_id)):
+            return
+    try:
+        facts = await client.facts(application_id, authorization)
+    except ApplicationsUnavailableError as exc:
+        log.warning(
+            "applications did not answer about %s (%s); going by the events alone", application_id, exc
+        )
+        return
+    if facts is None:
+        return
+    async with sessions() as session, session.begin():
+        existing = await application_row(session, application_id, lock=True)
+        if existing is None:
+            if facts.state != "draft":
+                return  # a submitted application is known from its events only
+            await session.execute(
+                pg_insert(application)
+                .values(
+                    application_id=application_id,
+                    applicant_id=facts.applicant_id,
+                    recorded_by=facts.filer_user_id,
+                    bureau=facts.bureau,
+                    filers=_union([facts.applicant_id, facts.filer_user_id]),
+                    announced_at=None,  # the addresses on record come with application-draft-created
+                )
+                .on_conflict_do_nothing()
+            )
+            await session.execute(
+                pg_insert(attachment_round)
+                .values(application_id=application_id, round_number=1)
+                .on_conflict_do_nothing()
+            )
+            log.info("draft %s recorded from applications before its draft-created arrived", application_id)
+            return
+        if existing["deleted_at"] is not None or existing["applicant_id"] != facts.applicant_id:
+            return
+        if facts.state == "returned" and facts.open_round is not None and facts.open_round >= 2:
+            await open_later_round(session, application_id, facts.open_round, at=now())
+            log.info(
+                "round %d of %s opened from applications before its event", facts.open_round, application_id
+            )

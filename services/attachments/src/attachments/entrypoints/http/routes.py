@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attachments.adapters.applications import ApplicationsClient
 from attachments.adapters.blobstore import BlobStore
 from attachments.adapters.mynaportal import MynaportalClient
 from attachments.config import AttachmentsSettings
@@ -73,6 +74,14 @@ def _locale(explicit: str | None, accept_language: str | None) -> str | None:
         if tag in _LOCALES:
             return tag
     return None
+
+
+async def _catch_up(request: Request, application_id: uuid.UUID) -> None:
+    """Ask applications about a draft or round not announced here yet (see rounds.catch_up)."""
+    client: ApplicationsClient | None = request.app.state.applications
+    await rounds.catch_up(
+        _sessions(request), client, request.headers.get("authorization", ""), application_id
+    )
 
 
 async def _application_view(
@@ -142,6 +151,7 @@ async def create_attachment(
     addresses on record of the applicant and the filer.
     """
     settings = _settings(request)
+    await _catch_up(request, application_id)
     row = await uploads.upload(
         _sessions(request),
         _blobs(request),
@@ -222,13 +232,20 @@ async def read_attachment(
 @router.delete(
     "/attachments/{attachment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM},
+    responses={403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM, 503: _PROBLEM},
 )
 async def delete_attachment(
     request: Request, principal: CurrentPrincipal, attachment_id: uuid.UUID
 ) -> Response:
     """Remove an attachment of the open round (checking, accepted or rejected), e.g. before attaching a rescan."""
-    await removal.remove(_sessions(request), _blobs(request), principal, attachment_id)
+    await removal.remove(
+        _sessions(request),
+        _blobs(request),
+        principal,
+        attachment_id,
+        applications=request.app.state.applications,
+        authorization=request.headers.get("authorization", ""),
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -260,6 +277,7 @@ async def create_tax_info_fetch(
     request: Request, principal: CurrentPrincipal, application_id: ApplicationId, body: TaxInfoFetchCreate
 ) -> TaxInfoFetchPublic:
     """Fetch income and resident-tax data from Mynaportal for review (外国人本人 only)."""
+    await _catch_up(request, application_id)
     row = await tax_info.fetch(
         _sessions(request),
         _mynaportal(request),
