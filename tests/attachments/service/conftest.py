@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from applications.main import create_app as create_applications_app
 from attachments.checks import SandboxLimits
@@ -89,18 +91,27 @@ def blob_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("attachments") / "blobs"
 
 
+@dataclass(frozen=True)
+class ApplicationsService:
+    """The session's applications app, its in-process client and its loopback URL."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    base_url: str
+
+
 @pytest.fixture(scope="session")
-async def applications_service(infra: Infra) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+async def applications_service(infra: Infra) -> AsyncIterator[ApplicationsService]:
     """The applications service in-process, also on a real loopback port (attachments asks it over HTTP)."""
     app = create_applications_app(applications_settings(infra))
     async with running(app) as client, serving(app) as base_url:
-        yield base_url, client
+        yield ApplicationsService(app=app, client=client, base_url=base_url)
 
 
 @pytest.fixture
-def applications(applications_service: tuple[str, httpx.AsyncClient]) -> httpx.AsyncClient:
+def applications(applications_service: ApplicationsService) -> httpx.AsyncClient:
     """An HTTP client of the session's applications service."""
-    return applications_service[1]
+    return applications_service.client
 
 
 @pytest.fixture(scope="session")
@@ -108,14 +119,14 @@ async def stack(
     infra: Infra,
     blob_dir: Path,
     mynaportal_simulator: str,
-    applications_service: tuple[str, httpx.AsyncClient],
+    applications_service: ApplicationsService,
 ) -> AsyncIterator[AttachmentsStack]:
     """The attachments app and one checker, both in the session's event loop (every test uses fresh ids)."""
     settings = make_settings(
         infra,
         blob_dir,
         mynaportal_simulator,
-        applications=ApplicationsLink(base_url=applications_service[0], timeout_s=5),
+        applications=ApplicationsLink(base_url=applications_service.base_url, timeout_s=5),
     )
     async with run_stack(settings, infra) as started:
         yield started

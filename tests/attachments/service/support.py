@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from attachments.checker import Checker
 from attachments.config import AttachmentsSettings
@@ -53,6 +54,7 @@ class AttachmentsStack:
     settings: AttachmentsSettings
     signer: TokenSigner
     bootstrap: str
+    app: FastAPI | None = None
     checker: Checker | None = None
 
     async def start_checker(self) -> None:
@@ -201,6 +203,7 @@ async def run_stack(
             settings=settings,
             signer=TokenSigner(infra.private_key),
             bootstrap=infra.stack.kafka_bootstrap,
+            app=app,
         )
         if checker:
             await stack.start_checker()

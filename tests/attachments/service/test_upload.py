@@ -151,6 +151,73 @@ async def test_refuses_a_file_of_the_wrong_type_at_once_with_a_clear_code(
     assert blob_files(blob_dir) == before
 
 
+@pytest.mark.parametrize(
+    ("document_type", "filename", "content", "declared", "code", "status"),
+    [
+        (
+            "supporting_documents_pdf",
+            "scan.pdf",
+            b"\xff\xd8\xff\xe0 a photo",
+            "application/pdf",
+            "attachments.not_pdf",
+            415,
+        ),
+        (
+            "host_organisation_form",
+            "form.pdf",
+            b"\xff\xd8\xff\xe0 a photo",
+            "application/pdf",
+            "attachments.not_pdf",
+            415,
+        ),
+        ("face_photo", "face.jpg", b"%PDF-1.7\n a document", "image/jpeg", "attachments.not_jpeg", 415),
+        ("no_photo_placeholder", "none.jpg", b"%PDF-1.7\n", "image/jpeg", "attachments.not_jpeg", 415),
+        (
+            "passport_scan",
+            "scan.pdf",
+            b"%PDF-1.7\n",
+            "application/pdf",
+            "attachments.unknown_document_type",
+            422,
+        ),
+        (
+            "tax_information",
+            "tax.pdf",
+            b"%PDF-1.7\n",
+            "application/pdf",
+            "attachments.document_type_not_uploadable",
+            422,
+        ),
+    ],
+)
+async def test_each_slot_takes_only_the_types_it_accepts_whatever_the_client_declares(
+    stack: AttachmentsStack,
+    blob_dir: Path,
+    document_type: str,
+    filename: str,
+    content: bytes,
+    declared: str,
+    code: str,
+    status: int,
+) -> None:
+    """Issue 11.4: the type is what the content is; the slot names what it accepts."""
+    person = applicant()
+    application_id = await stack.draft(person)
+    before = blob_files(blob_dir)
+    response = await stack.client.post(
+        f"/api/attachments/applications/{application_id}/attachments",
+        params={"document_type": document_type, "filename": filename},
+        content=content,
+        headers={**stack.auth(person), "Content-Type": declared},
+    )
+    assert response.status_code == status, response.text
+    problem = response.json()
+    assert problem["code"] == code and problem["document_type"] == document_type
+    assert problem["message_ja"] and problem["message_en"]
+    assert blob_files(blob_dir) == before
+    assert (await stack.application(person, application_id))["rounds"][0]["attachments"] == []
+
+
 async def test_only_the_filers_announced_by_applications_may_attach(
     stack: AttachmentsStack, files: Files
 ) -> None:

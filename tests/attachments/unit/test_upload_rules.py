@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from attachments.domain import errors
 from attachments.domain.model import (
     Declaration,
     RoundUsage,
-    check_content,
     check_declaration,
-    check_extension,
     clean_filename,
     declaration_for_round,
     merge_recipients,
     upload_budget,
 )
+from attachments.domain.slots import accepted_type, slot_table
+from attachments.service_layer.uploads import check_extension
 
 pytestmark = pytest.mark.unit
+
+REFERENCE = next(
+    (Path(__file__).parents[3] / "services/applications/src/applications/reference/data").glob("*.core.yaml")
+)
 
 MB = 1024 * 1024
 
@@ -96,31 +103,74 @@ def test_the_2026_policy_counts_the_photo_against_the_round() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "head", "code"),
+    ("slot", "head", "code"),
     [
-        ("document", b"PK\x03\x04", "attachments.not_pdf"),
-        ("document", b"\xff\xd8\xff\xe0", "attachments.not_pdf"),
-        ("photo", b"%PDF-1.7", "attachments.not_jpeg"),
-        ("photo", b"\x00\x00\x00\x18ftypheic", "attachments.not_jpeg"),
+        ("supporting_documents_pdf", b"PK\x03\x04", "attachments.not_pdf"),
+        ("supporting_documents_pdf", b"\xff\xd8\xff\xe0", "attachments.not_pdf"),
+        ("host_organisation_form", b"\xff\xd8\xff\xe0", "attachments.not_pdf"),
+        ("face_photo", b"%PDF-1.7", "attachments.not_jpeg"),
+        ("no_photo_placeholder", b"\x89PNG\r\n\x1a\n", "attachments.not_jpeg"),
+        ("face_photo", b"\x00\x00\x00\x18ftypheic", "attachments.not_jpeg"),
     ],
 )
-def test_the_first_bytes_decide_the_type_at_once(kind: str, head: bytes, code: str) -> None:
+def test_the_first_bytes_decide_the_type_against_the_slot(slot: str, head: bytes, code: str) -> None:
     with pytest.raises(errors.Refusal) as refused:
-        check_content(kind, head)  # type: ignore[arg-type]
+        accepted_type(slot_table().slot(slot), head)
     assert refused.value.code == code
     assert refused.value.status == 415
+    assert refused.value.extra["document_type"] == slot
 
 
 def test_a_pdf_header_after_a_few_stray_bytes_is_left_to_the_checker() -> None:
-    check_content("document", b"\xef\xbb\xbf%PDF-1.7\n")
-    check_content("photo", b"\xff\xd8\xff\xdb")
+    assert (
+        accepted_type(slot_table().slot("supporting_documents_pdf"), b"\xef\xbb\xbf%PDF-1.7\n").code == "pdf"
+    )
+    assert accepted_type(slot_table().slot("face_photo"), b"\xff\xd8\xff\xdb").media_type == "image/jpeg"
+
+
+@pytest.mark.parametrize(
+    ("document_type", "kind", "code"),
+    [
+        ("passport_scan", None, "attachments.unknown_document_type"),
+        ("tax_information", None, "attachments.document_type_not_uploadable"),
+        ("face_photo", "document", "attachments.kind_mismatch"),
+    ],
+)
+def test_unknown_and_unuploadable_document_types_and_a_kind_that_does_not_fit_are_refused(
+    document_type: str, kind: str | None, code: str
+) -> None:
+    with pytest.raises(errors.Refusal) as refused:
+        slot_table().resolve(document_type, kind)  # type: ignore[arg-type]
+    assert refused.value.code == code and refused.value.status == 422
+
+
+def test_a_client_naming_only_the_kind_gets_its_usual_slot() -> None:
+    assert slot_table().resolve(None, "photo").code == "face_photo"
+    assert slot_table().resolve(None, None).code == "supporting_documents_pdf"
+
+
+def test_the_slots_are_the_attachment_kinds_of_the_reference_data_with_the_types_the_rules_name() -> None:
+    reference = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
+    assert set(slot_table().slots) == {k["code"] for k in reference["attachments"]["kinds"]}
+    accepts = {code: [t.code for t in slot.accepts] for code, slot in slot_table().slots.items()}
+    assert accepts == {
+        "face_photo": ["jpeg"],
+        "no_photo_placeholder": ["jpeg"],
+        "supporting_documents_pdf": ["pdf"],
+        "legal_representative_proof": ["pdf"],
+        "relationship_proof": ["pdf"],
+        "host_organisation_form": ["pdf"],
+        "form19_supplementary": ["pdf"],
+        "declaration_form9": ["pdf"],
+        "tax_information": [],
+    }
 
 
 def test_extensions_are_checked_case_insensitively() -> None:
-    check_extension("document", "在留資料.PDF")
-    check_extension("photo", "face.JPEG")
+    check_extension(slot_table().slot("supporting_documents_pdf"), "在留資料.PDF")
+    check_extension(slot_table().slot("face_photo"), "face.JPEG")
     with pytest.raises(errors.Refusal) as refused:
-        check_extension("photo", "face.heic")
+        check_extension(slot_table().slot("face_photo"), "face.heic")
     assert refused.value.code == "attachments.wrong_extension"
 
 

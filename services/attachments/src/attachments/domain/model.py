@@ -1,4 +1,4 @@
-"""Rules of attachment rounds and uploads: kinds, declarations (参考様式9), type sniffing, limits, recipients."""
+"""Rules of attachment rounds and uploads: kinds, declarations (参考様式9), limits, recipients (types: slots.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ from attachments.domain import errors
 
 Kind = Literal["document", "photo", "tax_info"]
 UploadKind = Literal["document", "photo"]
-
-PDF_EXTENSIONS = (".pdf",)
-JPEG_EXTENSIONS = (".jpg", ".jpeg")
-SNIFF_BYTES = 1024  # %PDF- may follow a few stray bytes; the checker rejects those with a precise code
 
 
 class AttachmentState(StrEnum):
@@ -68,47 +64,6 @@ def clean_filename(filename: str, *, max_chars: int) -> str:
     if not name or len(name) > max_chars or any(unicodedata.category(c) == "Cc" for c in name):
         raise errors.bad_filename()
     return name
-
-
-def check_extension(kind: UploadKind, filename: str) -> None:
-    """Refuse a file whose extension does not fit the kind (`.pdf` for documents, `.jpg`/`.jpeg` for the photo)."""
-    lowered = filename.lower()
-    if kind == "document" and not lowered.endswith(PDF_EXTENSIONS):
-        raise errors.wrong_extension(kind=kind, filename=filename, expected="PDF (.pdf)")
-    if kind == "photo" and not lowered.endswith(JPEG_EXTENSIONS):
-        raise errors.wrong_extension(kind=kind, filename=filename, expected="JPEG (.jpg, .jpeg)")
-
-
-def detect_type(head: bytes) -> str:
-    """A short description of what the first bytes look like (for refusal messages)."""
-    signatures = (
-        (b"%PDF-", "PDF"),
-        (b"\xff\xd8\xff", "JPEG"),
-        (b"\x89PNG\r\n\x1a\n", "PNG"),
-        (b"GIF8", "GIF"),
-        (b"PK\x03\x04", "ZIP / Office document"),
-        (b"\xd0\xcf\x11\xe0", "old Office document"),
-        (b"II*\x00", "TIFF"),
-        (b"MM\x00*", "TIFF"),
-        (b"BM", "BMP"),
-        (b"RIFF", "RIFF (WebP, …)"),
-    )
-    for magic, name in signatures:
-        if head.startswith(magic):
-            return name
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
-        return "HEIC"
-    if not head:
-        return "empty file"
-    return "unknown content"
-
-
-def check_content(kind: UploadKind, head: bytes) -> None:
-    """Refuse at once a body whose first bytes are not what the kind needs (PDF header, JPEG SOI)."""
-    if kind == "document" and b"%PDF-" not in head[:SNIFF_BYTES]:
-        raise errors.not_pdf(detected=detect_type(head))
-    if kind == "photo" and not head.startswith(b"\xff\xd8\xff"):
-        raise errors.not_jpeg(detected=detect_type(head))
 
 
 @dataclass(frozen=True)
