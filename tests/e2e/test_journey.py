@@ -149,8 +149,7 @@ def test_a_foreign_national_registers_applies_is_returned_for_a_document_and_rec
                 "document_type": kind,
             },
             content=face_photo() if photo else clean_pdf(kind),
-            headers=me
-            | {"Content-Type": "image/jpeg" if photo else "application/pdf", "X-Notify-Email": address},
+            headers=me | {"Content-Type": "image/jpeg" if photo else "application/pdf"},
         )
         assert response.status_code == 202, response.text
         assert response.json()["round_number"] == 1
@@ -241,7 +240,7 @@ def test_a_foreign_national_registers_applies_is_returned_for_a_document_and_rec
             "document_type": "supporting_documents_pdf",
         },
         content=clean_pdf("Certificate of employment", pages=1),
-        headers=me | {"Content-Type": "application/pdf", "X-Notify-Email": address},
+        headers=me | {"Content-Type": "application/pdf"},
     )
     assert second.status_code == 202, second.text
     assert second.json()["round_number"] == 2
@@ -319,7 +318,7 @@ def test_a_photo_of_the_wrong_shape_is_rejected_and_the_applicant_is_told_why_by
         url(stack, "attachments", f"/api/attachments/applications/{application_id}/attachments"),
         params={"kind": "photo", "filename": "landscape.jpg", "document_type": "face_photo"},
         content=face_photo((800, 600)),
-        headers=me | {"Content-Type": "image/jpeg", "X-Notify-Email": address, "X-Notify-Locale": "en"},
+        headers=me | {"Content-Type": "image/jpeg"},
     )
     assert wide.status_code == 202, wide.text
 
