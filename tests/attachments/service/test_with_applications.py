@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from shared.db import create_engine, session_factory
 from shared.events import (
     ApplicationDraftCreated,
     ApplicationDraftDeleted,
+    ApplicationFilersChanged,
     AttachmentRejected,
     AttachmentRemoved,
     UserRegistered,
@@ -337,3 +339,45 @@ async def test_an_upload_right_after_the_bureau_returns_the_application_is_taken
     )
     assert at_once.status_code == 202, at_once.text
     assert at_once.json()["round_number"] == 2
+
+
+async def test_a_representative_who_changes_the_draft_joins_its_filers_and_keeps_filing_for_it(
+    stack: AttachmentsStack, applications: httpx.AsyncClient, infra: Infra
+) -> None:
+    """Issue 12.1: the filer set comes from applications (application-filers-changed), never from an upload."""
+    people = People(infra)
+    me = people.applicant()
+    mine = people.headers(me)
+    application_id, path = await new_draft(applications, mine)
+    representative = people.representative(me.user_id)
+    current = await applications.get(path, headers=mine)
+    saved = await applications.patch(
+        f"{path}/forms/extension",
+        json={"nationality": "VIET NAM"},
+        headers=people.headers(representative) | etag_of(current),
+    )
+    assert saved.status_code == 200, saved.text
+    (changed,) = await events_of(infra, ApplicationFilersChanged, application_id)
+    assert changed["filers"] == [str(me.user_id), str(representative.user_id)]
+    assert changed["applicant_id"] == str(me.user_id)
+    # Later the representation lapses at identity (no acts_for in the token): the draft's filer keeps filing for it.
+    lapsed = replace(representative, acts_for=frozenset())
+    stranger = people.applicant()
+
+    async def recorded() -> bool:
+        response = await stack.client.post(
+            f"/api/attachments/applications/{application_id}/attachments",
+            params={"document_type": "supporting_documents_pdf", "filename": "documents.pdf"},
+            content=clean_pdf("by the representative"),
+            headers=people.headers(lapsed),
+        )
+        return response.status_code == 202
+
+    await eventually(recorded, timeout=60, interval=0.3)
+    refused = await stack.client.post(
+        f"/api/attachments/applications/{application_id}/attachments",
+        params={"document_type": "supporting_documents_pdf", "filename": "documents.pdf"},
+        content=clean_pdf("by a stranger"),
+        headers=people.headers(stranger),
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "attachments.not_owner"
