@@ -9,7 +9,7 @@ ROOT=$PWD
 need_pkgs=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in postgresql openjdk-17-jre-headless maven pcscd vsmartcard-vpcd libpcsclite-dev swig opensc kcat \
-         poppler-utils jbig2dec qpdf python3-dev gcc pkg-config wrk; do
+         poppler-utils jbig2dec qpdf python3-dev gcc pkg-config wrk nginx-light; do
   have "$p" || need_pkgs+=("$p")
 done
 # A PostgreSQL server may be present without the Debian meta package (initdb on PATH is enough).
