@@ -36,6 +36,8 @@ SERVICES: dict[str, dict[str, str]] = {
     "notifications": {"module": "notifications.main", "env": "NOTIFICATIONS", "db": "ras_notifications"},
 }
 CARD_GATEWAY = {"module": "card_gateway.main", "env": "CARD_GATEWAY"}
+#: The portal: no business data, its own database for sessions only, behind the gateway at /.
+WEB = {"module": "web.main", "env": "WEB", "db": "ras_web"}
 GATEWAY_DIR = ROOT / "deploy" / "gateway"
 #: Rate limits of the gateway per client address (nginx ``limit_req_zone`` rates); RAS_GATEWAY_RATE_<NAME> overrides.
 GATEWAY_RATES = {
@@ -452,7 +454,8 @@ class Stack:
 
     def migrate(self, service: str) -> None:
         """Apply the service's Alembic migrations to its database."""
-        env = {**os.environ, "RAS_MIGRATION_DATABASE_URL": self.database_url(SERVICES[service]["db"])}
+        db = WEB["db"] if service == "web" else SERVICES[service]["db"]
+        env = {**os.environ, "RAS_MIGRATION_DATABASE_URL": self.database_url(db)}
         subprocess.run(
             [
                 PYTHON,
@@ -554,6 +557,17 @@ class Stack:
     def service_env(self, service: str) -> dict[str, str]:
         """Return the environment a service process needs on this stack."""
         private, public = self.ensure_keys()
+        if service == "web":
+            return {
+                "WEB_DATABASE_URL": self.database_url(WEB["db"]),
+                **{
+                    f"WEB_{name.upper()}_URL": f"http://127.0.0.1:{port}"
+                    for name, port in self.ports.services.items()
+                },
+                "WEB_PUBLIC_URL": self.public_url,
+                "WEB_CARD_GATEWAY_URL": f"http://127.0.0.1:{self.ports.card_gateway}",
+                "WEB_TRUSTED_PROXIES": '["127.0.0.1"]',
+            }
         if service == "card-gateway":
             prefix = CARD_GATEWAY["env"]
             return {
@@ -590,8 +604,12 @@ class Stack:
 
     def start_service(self, service: str, timeout: float = 60) -> None:
         """Start one service with uvicorn and wait for its ``/alive``."""
-        port = self.ports.card_gateway if service == "card-gateway" else self.ports.services[service]
-        module = CARD_GATEWAY["module"] if service == "card-gateway" else SERVICES[service]["module"]
+        port = {"card-gateway": self.ports.card_gateway, "web": self.ports.web}.get(
+            service
+        ) or self.ports.services[service]
+        module = {"card-gateway": CARD_GATEWAY["module"], "web": WEB["module"]}.get(service) or SERVICES[
+            service
+        ]["module"]
         proc = self.proc(service)
         if proc.pid() is not None and port_open(port):
             return
@@ -725,7 +743,7 @@ class Stack:
             except (urllib.error.URLError, OSError):
                 return False
 
-        for service, port in self.ports.services.items():
+        for service, port in [*self.ports.services.items(), ("web", self.ports.web)]:
             wait_until(lambda port=port: ready(port), timeout, f"{service} to be ready")
         for index in range(self.ports.checkers):
             proc = self.proc(f"attachments-checker-{index}")
@@ -743,6 +761,8 @@ class Stack:
         for service, spec in SERVICES.items():
             self.create_database(spec["db"])
             self.migrate(service)
+        self.create_database(WEB["db"])
+        self.migrate("web")
 
     def up(self, *, services: bool = True) -> dict[str, str]:
         """Bring the whole stack up and write ``var/stack.env``; harmless when already up."""
@@ -752,6 +772,7 @@ class Stack:
                 self.start_service(service)
             self.start_checkers()
             self.start_service("card-gateway")
+            self.start_service("web")
             self.wait_ready()
             self.start_gateway()
             self.publish_openapi()
@@ -789,6 +810,7 @@ class Stack:
     def names(self) -> Iterator[str]:
         """Every process name, the gateway and services first (stopped first), infrastructure last."""
         yield "gateway"
+        yield "web"
         yield "card-gateway"
         yield from (f"attachments-checker-{i}" for i in range(self.ports.checkers))
         yield from reversed(list(SERVICES))

@@ -56,6 +56,7 @@ def all_ports(stack: Stack) -> list[int]:
         p.ocsp,
         p.mynaportal,
         p.gateway,
+        p.web,
         *p.services.values(),
     ]
 
