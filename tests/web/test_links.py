@@ -29,6 +29,7 @@ async def test_a_password_that_breaks_rules_lists_each_rule(browser: httpx.Async
     summary = html(answer).find(class_="error-summary")
     assert "12文字以上にしてください。" in summary.get_text()
     assert summary.find("a")["href"] == "#password"
+    assert len(html(answer).find_all(id="password-error")) == 1  # one message block per field, ids unique
 
 
 async def test_two_different_passwords_are_caught_before_identity_is_asked(
