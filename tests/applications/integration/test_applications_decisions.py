@@ -254,6 +254,7 @@ async def test_documents_received_by_post_or_at_the_counter_resume_review_record
     assert past.status_code == 422 and past.json()["code"] == "application.return_deadline_invalid"
     assert returned.status_code == 200, returned.text
     assert returned.json()["rounds"][-1]["deadline"] == due.isoformat()
+    assert [r["declaration_form9"] for r in returned.json()["rounds"]] == [None, None]
     assert by_applicant.status_code == 403
     assert by_fax.status_code == 422
     assert received.status_code == 200, received.text
@@ -316,6 +317,10 @@ async def test_over_10mb_the_events_carry_the_form_9_box_to_tick_verbatim(infra:
             f"{base}/return", json={"requested_documents": [{"description": "残りの資料"}]}, headers=officer
         )
         assert returned.status_code == 200, returned.text
+        first, second = returned.json()["rounds"]
+        assert first["declaration_form9"]["text_ja"] == MORE_LATER_JA
+        assert second["declaration_form9"]["tick"] == "bureau_requested_additional_documents"
+        assert second["declaration_form9"]["text_ja"] == BUREAU_REQUESTED_JA
         await accept(infra, application_id, "supporting_documents_pdf", round_number=2)
         await wait_for_attachments(client, path, headers, 6)
         without = await client.post(f"{path}/resubmit", headers=headers)

@@ -12,6 +12,7 @@ from applications.config import BUREAU_PATTERN
 from applications.domain.application import CaseChangeReport
 from applications.domain.eligibility import application_status, required_attachments
 from applications.domain.errors import FieldIssue
+from applications.domain.form9 import Form9Text
 from applications.domain.forms import FormValidation
 from applications.domain.states import Audience
 from applications.domain.values import ProcedureRequest, StatusSelection
@@ -221,6 +222,14 @@ class RequestedDocumentPublic(BaseModel):
     kind: str | None
 
 
+class Form9Public(BaseModel):
+    """The 参考様式9 box a round needs ticked: its code and its text (ja verbatim, en)."""
+
+    tick: str
+    text_ja: str
+    text_en: str
+
+
 class RoundPublic(BaseModel):
     """An attachment round: 1 with the draft, one more each time the bureau asks for documents."""
 
@@ -230,6 +239,10 @@ class RoundPublic(BaseModel):
     open: bool
     requested_documents: list[RequestedDocumentPublic]
     deadline: date | None = None
+    declaration_form9: Form9Public | None = Field(
+        default=None,
+        description="The 参考様式9 box this round needs ticked (round 1: once over 10 MB is declared at submission).",
+    )
 
 
 class HistoryPublic(BaseModel):
@@ -389,6 +402,10 @@ class ReceiptJobPublic(BaseModel):
     receipt_numbers: dict[str, str]
 
 
+def _form9(text: Form9Text | None) -> Form9Public | None:
+    return Form9Public(tick=text.tick.value, text_ja=text.ja, text_en=text.en) if text else None
+
+
 def _localized(ja: str, en: str) -> Localized:
     return Localized(ja=ja, en=en)
 
@@ -468,6 +485,7 @@ def application_public(
                     for d in r.requested_documents
                 ],
                 deadline=r.deadline,
+                declaration_form9=_form9(app.form9_for_round(r.number)),
             )
             for r in app.rounds
         ],
