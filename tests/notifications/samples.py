@@ -256,7 +256,7 @@ SAMPLES: tuple[Sample, ...] = (
             provisional_receipt_number="P2026-000123",
         ),
         "申請の審査結果（不許可）のお知らせ（受付番号 R2026-TKY-004567）",
-        "Your application was refused (不許可) (receipt number R2026-TKY-004567)",
+        "Your application was refused (receipt number R2026-TKY-004567)",
         ("不許可となりました", "活動実績が確認できません。", "今後の手続について", "理由について説明を希望"),
         ("was refused", "活動実績が確認できません。", "What to do next", "hear the reasons for the refusal"),
     ),
