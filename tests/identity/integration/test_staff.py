@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,29 +12,15 @@ from identity.cli import main
 from shared.auth import TokenVerifier
 from tests.identity.integration.conftest import Identity
 from tests.identity.integration.support import GOOD_PASSWORD, outbox_events, random_email, sign_in, token_of
-from tests.identity.integration.test_staff_cli_on_a_stack import bureau_list
 from tests.support.apps import Infra
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", autouse=True)
-def bureaus() -> Iterator[None]:
-    """The bureau list the command checks codes against (as the applications service lists them)."""
-    global BUREAUS_URL
-    with bureau_list("TKY", "HQ") as url:
-        BUREAUS_URL = url
-        yield
-
-
-BUREAUS_URL = ""
-
-
 def run_cli(identity: Identity, *argv: str) -> str:
     """Run the command in a thread of its own (it starts its own event loop), return what it printed."""
     out = io.StringIO()
-    args = [*argv, "--applications-url", BUREAUS_URL]
-    assert main(args, settings=identity.services.settings, out=out) == 0
+    assert main(list(argv), settings=identity.services.settings, out=out) == 0
     return out.getvalue()
 
 

@@ -1,18 +1,13 @@
 """`python -m identity.cli create-officer …` as the README shows it, on a stack described by a stack.env: it reads
-the database, keys and JPKI files from there, is idempotent for one e-mail, and refuses an unknown bureau."""
+the database, keys and JPKI files from there and is idempotent for one e-mail."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,49 +20,18 @@ from tests.support.stack import ROOT
 
 pytestmark = pytest.mark.integration
 
-BUREAUS_PATH = "/api/applications/reference/bureaus"
-
-
-@contextmanager
-def bureau_list(*codes: str) -> Iterator[str]:
-    """Serve a bureau list over HTTP in the shape the applications service lists them; yield its base URL."""
-    body = json.dumps([{"code": c, "name": {"ja": c, "en": c}} for c in codes]).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path.split("?", 1)[0] == BUREAUS_PATH
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body if found else b"{}")
-
-        def log_message(self, *_: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
 
 @pytest.fixture(scope="module")
-def stack_env(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def stack_env(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A stack.env written as `make up` writes it, for a stack whose identity database is migrated."""
     stack = infra.stack
-    stack.service_env(
-        "identity"
-    )  # the keys, the handle pepper and the development JPKI, as `make up` makes them
+    # the keys, the handle pepper and the development JPKI, as `make up` makes them
+    stack.service_env("identity")
     stack.create_database("ras_identity", fresh=True)
     upgrade(ROOT / "services" / "identity", stack.database_url("ras_identity"))
-    with bureau_list("TKY", "OSK", "HQ") as applications_url:
-        values = stack.addresses() | {"APPLICATIONS_URL": applications_url}
-        path = tmp_path_factory.mktemp("stack") / "stack.env"
-        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        yield path
+    path = tmp_path_factory.mktemp("stack") / "stack.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in stack.addresses().items()))
+    return path
 
 
 def cli(stack_env: Path, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -122,16 +86,6 @@ async def test_create_officer_reads_the_stack_env_and_is_idempotent_for_the_same
     other_bureau = cli(stack_env, "--email", email, "--bureau", "OSK", "--role", "officer")
     assert other_bureau.returncode == 2 and "nothing was changed" in other_bureau.stderr
     assert await accounts_and_links(infra, email) == (1, 1)
-
-
-async def test_create_officer_refuses_a_bureau_the_applications_service_does_not_list(
-    infra: Infra, stack_env: Path
-) -> None:
-    email = f"officer-{uuid.uuid4().hex[:8]}@example.jp"
-    refused = cli(stack_env, "--email", email, "--bureau", "NOPE", "--role", "officer")
-    assert refused.returncode == 2
-    assert "unknown bureau 'NOPE'" in refused.stderr and "TKY" in refused.stderr
-    assert await accounts_and_links(infra, email) == (0, 0)
 
 
 def test_without_a_stack_or_settings_the_command_says_what_to_do(tmp_path: Path) -> None:

@@ -7,38 +7,26 @@ the existing account; another role or bureau for that e-mail is refused.
 
 Settings: the IDENTITY_ environment, like the service, when ``IDENTITY_DATABASE_URL`` is set; otherwise the local
 stack that ``make up`` wrote (``var/stack.env`` — or ``--stack-env`` / ``RAS_STACK_ENV`` — and the keys and JPKI
-files beside it). The bureau must be one the applications service lists (``GET
-{APPLICATIONS_URL}/api/applications/reference/bureaus``); an unknown bureau is refused before anything is written.
+files beside it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from identity.bootstrap import bootstrap
 from identity.config import IdentitySettings
-from identity.service_layer.staff import StaffAccountConflict, StaffRole, create_staff_account
+from identity.service_layer.staff import StaffRole, create_staff_account
 from shared.db import create_engine, session_factory
 
 BUREAU_CODE = re.compile(r"^[A-Z0-9]{2,6}$")
-REPO_ROOT = Path(__file__).resolve().parents[4]
-DEFAULT_STACK_ENV = REPO_ROOT / "var" / "stack.env"
-BUREAUS_PATH = "/api/applications/reference/bureaus"
-IDENTITY_DB = "ras_identity"
-
-
-class CliError(Exception):
-    """A refusal the command explains and exits with status 2 for."""
 
 
 def _bureau_code(value: str) -> str:
@@ -71,12 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     officer.add_argument("--role", choices=["officer", "operator"], default="officer")
     officer.add_argument("--locale", choices=["ja", "en"], default="ja")
-    officer.add_argument(
-        "--applications-url",
-        default=None,
-        help="the applications service that lists the bureaus (default: APPLICATIONS_URL of stack.env)",
-    )
     return parser
+
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEFAULT_STACK_ENV = REPO_ROOT / "var" / "stack.env"
+IDENTITY_DB = "ras_identity"
+
+
+class CliError(Exception):
+    """A refusal the command explains and exits with status 2 for."""
 
 
 def read_stack_env(path: Path) -> dict[str, str]:
@@ -122,22 +114,10 @@ def settings_from_stack(stack: Mapping[str, str], path: Path) -> IdentitySetting
     )
 
 
-def known_bureaus(applications_url: str) -> set[str]:
-    """Return the bureau codes the applications service lists (a list of objects with ``code``, or ``items``)."""
-    url = applications_url.rstrip("/") + BUREAUS_PATH
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            body: Any = json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise CliError(
-            f"cannot read the bureaus from {url} ({exc}); is the applications service up (`make up`)?"
-        ) from None
-    items: list[Any] = (body.get("items") or body.get("bureaus") or []) if isinstance(body, dict) else body
-    return {str(item["code"]) for item in items if isinstance(item, dict) and "code" in item}
-
-
 async def _create_officer(settings: IdentitySettings, args: argparse.Namespace, out: TextIO) -> None:
     """Create the account (or find the same one) and print what the new officer needs."""
+    from identity.service_layer.staff import StaffAccountConflict
+
     engine = create_engine(settings.database_url, pool_size=1)
     try:
         services = bootstrap(settings, session_factory(engine))
@@ -161,23 +141,20 @@ async def _create_officer(settings: IdentitySettings, args: argparse.Namespace, 
     out.write(f"{account.setup_url}\n")
 
 
-def _resolve(
-    args: argparse.Namespace, settings: IdentitySettings | None
-) -> tuple[IdentitySettings, str | None]:
-    """Return the settings to use and the applications service's address (None: not known)."""
+def _resolve(args: argparse.Namespace, settings: IdentitySettings | None) -> IdentitySettings:
+    """Return the settings given, else those of the IDENTITY_ environment, else those of the local stack."""
+    if settings is not None:
+        return settings
+    if os.environ.get("IDENTITY_DATABASE_URL"):
+        return IdentitySettings()
     env_path = args.stack_env or Path(os.environ.get("RAS_STACK_ENV", DEFAULT_STACK_ENV))
     stack = read_stack_env(env_path) if env_path.is_file() else {}
-    applications_url = args.applications_url or stack.get("APPLICATIONS_URL")
-    if settings is not None:
-        return settings, applications_url
-    if os.environ.get("IDENTITY_DATABASE_URL"):
-        return IdentitySettings(), applications_url
     if not stack:
         raise CliError(
             f"no settings: set the IDENTITY_ environment as for the service, or bring the local stack up "
             f"with `make up` (it writes {env_path})"
         )
-    return settings_from_stack(stack, env_path), applications_url
+    return settings_from_stack(stack, env_path)
 
 
 def main(
@@ -190,16 +167,8 @@ def main(
     """Run one command; return the exit status (2 with an explanation when it is refused)."""
     args = _parser().parse_args(argv)
     try:
-        resolved, applications_url = _resolve(args, settings)
+        resolved = _resolve(args, settings)
         if args.command == "create-officer":
-            if applications_url is None:
-                raise CliError(
-                    "cannot check the bureau: give --applications-url or run against a stack with stack.env"
-                )
-            bureaus = known_bureaus(applications_url)
-            if args.bureau not in bureaus:
-                listed = ", ".join(sorted(bureaus)) or "none"
-                raise CliError(f"unknown bureau {args.bureau!r}: the applications service lists {listed}")
             asyncio.run(_create_officer(resolved, args, out))
     except CliError as exc:
         err.write(f"{_parser().prog}: {exc}\n")
