@@ -207,11 +207,17 @@ async def test_each_view_offers_only_the_callers_own_actions(infra: Infra) -> No
         _, path, base = await under_review(infra, client, people, headers, bureau)
         applicant_view = (await client.get(path, headers=headers)).json()
         officer_view = (await client.get(base, headers=officer)).json()
+        too_early = await client.post(f"{path}/resubmit", headers=headers)
+        not_yet = await client.post(f"{base}/dispatch-card", headers=officer)
         returned = await client.post(
             f"{base}/return", json={"requested_documents": [{"description": "在職証明書"}]}, headers=officer
         )
         applicant_returned = (await client.get(path, headers=headers)).json()
     assert applicant_view["allowed_actions"] == ["withdraw"]
+    # a refused action names only what this caller may do instead
+    assert too_early.status_code == 409 and too_early.json()["details"]["allowed"] == ["withdraw"]
+    assert not_yet.status_code == 409
+    assert not_yet.json()["details"]["allowed"] == ["return_for_documents", "complete_review", "refuse"]
     assert officer_view["allowed_actions"] == ["return_for_documents", "complete_review", "refuse"]
     assert returned.json()["allowed_actions"] == ["record_documents_received", "refuse"]
     assert applicant_returned["allowed_actions"] == ["resubmit_documents", "withdraw"]

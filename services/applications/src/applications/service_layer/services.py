@@ -27,8 +27,10 @@ from applications.adapters.repository import (
 from applications.domain.application import Application, CaseChangeReport, FactChange
 from applications.domain.clock import Clock, japan_today
 from applications.domain.eligibility import application_status
+from applications.domain.errors import InvalidTransition
 from applications.domain.forms import FormValidation
 from applications.domain.receipt_numbers import format_receipt_number
+from applications.domain.states import Audience, allowed_actions
 from applications.domain.values import (
     Applicant,
     Filer,
@@ -229,9 +231,15 @@ class ApplicationService:
             attachments = await repo.attachments(record.id)
             if on_record is not None:
                 on_record(record)
-            result = change(record.application, repo, attachments)
-            if inspect.isawaitable(result):
-                result = await result
+            try:
+                result = change(record.application, repo, attachments)
+                if inspect.isawaitable(result):
+                    result = await result
+            except InvalidTransition as exc:  # name only what this caller may do now
+                audience: Audience = "officer" if officer else "applicant"
+                raise InvalidTransition(
+                    current=exc.current, action=exc.action, allowed=allowed_actions(exc.current, audience)
+                ) from None
             await repo.save(record)
             await self._publish(session, repo, record)
             return ApplicationView(record, attachments), result
