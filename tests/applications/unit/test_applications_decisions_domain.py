@@ -43,7 +43,9 @@ def test_a_step_1_change_drops_values_of_a_removed_procedure_and_reports_fields_
     app = new_draft(reference, clock, case)
     app.save_draft("extension", extension_form(), reference=reference, clock=clock)
     app.save_draft("reentry", {"destination": "VIET NAM"}, reference=reference, clock=clock)
-    later = case.applicant.period_of_stay_expires_on + timedelta(days=10)  # type: ignore[operator]
+    expires = case.applicant.period_of_stay_expires_on
+    assert expires is not None
+    later = expires + timedelta(days=10)
     new = dataclasses.replace(
         case,
         procedures=(ProcedureRequest("extension"),),
