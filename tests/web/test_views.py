@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
