@@ -36,7 +36,7 @@ def stack_env(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def cli(stack_env: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     """Run the documented command in a process of its own, with no IDENTITY_ settings in its environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "RAS_WEB_BASE_URL"))}
     return subprocess.run(
         [sys.executable, "-m", "identity.cli", "--stack-env", str(stack_env), "create-officer", *argv],
         capture_output=True,
@@ -75,7 +75,8 @@ async def test_create_officer_reads_the_stack_env_and_is_idempotent_for_the_same
     assert first.returncode == 0, first.stderr
     user_id = re.search(r"user_id:\s+(\S+)", first.stdout)
     auth_id = re.search(r"認証ID:\s+(\S+)", first.stdout)
-    assert user_id and auth_id and "set-up link" in first.stdout and "#token=" in first.stdout
+    assert user_id and auth_id and "set-up link" in first.stdout
+    assert f"{infra.stack.public_url}/" in first.stdout and "#token=" in first.stdout
 
     again = cli(stack_env, "--email", email.upper(), "--bureau", "TKY", "--role", "officer")
     assert again.returncode == 0, again.stderr

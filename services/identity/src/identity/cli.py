@@ -110,7 +110,8 @@ def settings_from_stack(stack: Mapping[str, str], path: Path) -> IdentitySetting
             "sign_ca_files": sorted(p for p in jpki.glob("sign-*.pem") if not p.name.endswith(".key.pem")),
         },
         revocation={"backend": "ocsp", "ocsp_url": _require(stack, "OCSP_SIMULATOR_URL", path)},
-        web_base_url=os.environ.get("RAS_WEB_BASE_URL", "http://127.0.0.1:8080"),
+        # what mails link to: the stack's one public address, as `make up` gives the service
+        web_base_url=os.environ.get("RAS_WEB_BASE_URL") or stack.get("PUBLIC_URL") or "http://127.0.0.1:8080",
     )
 
 
