@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/applications/{application_id}"): ("draft", FILER),
     ("DELETE", "/api/applications/{application_id}"): ("draft", FILER),
     ("GET", "/api/applications/{application_id}/validation"): ("draft", FILER),
+    ("PATCH", "/api/applications/{application_id}/case"): ("draft", FILER),
     ("PATCH", "/api/applications/{application_id}/forms/{procedure}"): ("draft", FILER),
     ("PUT", "/api/applications/{application_id}/forms/{procedure}/steps/{step}"): ("draft", FILER),
     ("POST", "/api/applications/{application_id}/submit"): ("draft", FILER),
@@ -92,6 +93,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/back-office/applications/{application_id}"): ("submitted", OFFICER),
     ("POST", "/api/back-office/applications/{application_id}/start-review"): ("submitted", OFFICER),
     ("POST", "/api/back-office/applications/{application_id}/return"): ("submitted", OFFICER),
+    ("POST", "/api/back-office/applications/{application_id}/documents-received"): ("submitted", OFFICER),
     ("POST", "/api/back-office/applications/{application_id}/complete-review"): ("submitted", OFFICER),
     ("POST", "/api/back-office/applications/{application_id}/dispatch-card"): ("submitted", OFFICER),
     ("POST", "/api/back-office/applications/{application_id}/refuse"): ("submitted", OFFICER),
@@ -230,6 +232,10 @@ def request_for(method: str, pattern: str, target: Target) -> dict[str, Any]:
         }
     elif pattern.endswith("/forms/{procedure}") or pattern.endswith("/steps/{step}"):
         request["json"] = {"nationality": "VIET NAM"}
+    elif pattern.endswith("/case"):
+        request["json"] = {"applicant": {"locale": "ja"}}
+    elif pattern.endswith("/documents-received"):
+        request["json"] = {"channel": "post"}
     elif pattern.endswith("/return"):
         request["json"] = {"requested_documents": [{"description": "課税証明書"}]}
     elif pattern.endswith("/declaration"):

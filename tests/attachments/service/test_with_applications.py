@@ -381,3 +381,40 @@ async def test_a_representative_who_changes_the_draft_joins_its_filers_and_keeps
         headers=people.headers(stranger),
     )
     assert refused.status_code == 403 and refused.json()["code"] == "attachments.not_owner"
+
+
+async def test_a_corrected_applicant_address_in_step_1_is_where_the_next_verdict_goes(
+    stack: AttachmentsStack, applications: httpx.AsyncClient, infra: Infra, files: Files
+) -> None:
+    """Issue 12.4 with step-1 editing: a mistyped address stops receiving official mail once corrected."""
+    people = People(infra)
+    me = people.applicant()
+    headers = people.headers(me)
+    typo, right = f"typo-{uuid.uuid4().hex[:8]}@example.jp", f"right-{uuid.uuid4().hex[:8]}@example.jp"
+    application_id, path = await new_draft(applications, headers, email=typo)
+    current = await applications.get(path, headers=headers)
+    corrected = await applications.patch(
+        f"{path}/case", json={"applicant": {"email": right}}, headers=headers | etag_of(current)
+    )
+    assert corrected.status_code == 200, corrected.text
+    (changed,) = await events_of(infra, ApplicationFilersChanged, application_id)
+    assert [r["email"] for r in changed["recipients"]] == [right]
+
+    async def verdict_recipients() -> list[str] | None:
+        locked = files.save(
+            files.text_pdf(),
+            f"locked-{uuid.uuid4().hex[:6]}.pdf",
+            encryption=pikepdf.Encryption(user="", owner="secret", allow=pikepdf.Permissions(extract=False)),
+        ).read_bytes()
+        response = await stack.client.post(
+            f"/api/attachments/applications/{application_id}/attachments",
+            params={"document_type": "supporting_documents_pdf", "filename": "locked.pdf"},
+            content=locked,
+            headers=headers,
+        )
+        assert response.status_code == 202, response.text
+        (event,) = await events_for(stack.bootstrap, AttachmentRejected, response.json()["attachment_id"])
+        emails = [r["email"] for r in event["recipients"]]
+        return emails if typo not in emails else None  # until attachments has the correction
+
+    assert await eventually(verdict_recipients, timeout=90, interval=0.5) == [right]

@@ -69,7 +69,8 @@ class ApplicationDraftCreated(_ApplicationEvent):
 
 
 class ApplicationFilersChanged(_ApplicationEvent):
-    """The set of people who may file for an application changed; ``filers`` is the whole new set."""
+    """Who may file for a draft, or their addresses on record, changed: ``filers`` is the whole set,
+    ``recipients`` the current addresses and ``bureau`` the current bureau (the newest event wins)."""
 
     applicant_id: uuid.UUID
     filers: list[uuid.UUID]

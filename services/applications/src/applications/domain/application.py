@@ -271,6 +271,17 @@ class Application:
         )
         return True
 
+    def announce_filers(self, *, actor_id: str, clock: Clock) -> None:
+        """Announce the filer set again, e.g. after the applicant's address or the bureau changed in step 1."""
+        self.events.append(
+            FilersChanged(
+                application_id=self.id,
+                occurred_at=clock.now(),
+                actor_id=actor_id,
+                filers=tuple(self.filer_set()),
+            )
+        )
+
     def delete_draft(self, *, actor_id: str, clock: Clock) -> None:
         """Delete a draft that was never submitted (the record goes; attachments drops its files)."""
         self._next_state(Action.DELETE_DRAFT)

@@ -502,6 +502,8 @@ class ApplicationService:
                 changed = (*report.changed, FactChange("bureau", records[0].bureau, update.bureau))
                 records[0].bureau = update.bureau
                 report = dataclasses.replace(report, changed=changed)
+            # The applicant's address or the bureau may have changed: attachments mails and authorises by them.
+            app.announce_filers(actor_id=str(principal.user_id), clock=self.clock)
             return report
 
         view, report = await self._change(

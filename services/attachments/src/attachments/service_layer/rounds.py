@@ -21,7 +21,7 @@ from attachments.adapters.applications import ApplicationsClient, ApplicationsUn
 from attachments.adapters.orm import application, attachment, attachment_round
 from attachments.config import UploadPolicy
 from attachments.domain import errors
-from attachments.domain.model import AttachmentState, RoundUsage, merge_recipients
+from attachments.domain.model import AttachmentState, RoundUsage
 from attachments.service_layer.access import application_row, may_read, require_reader
 from shared.auth import Principal
 from shared.events import (
@@ -205,14 +205,17 @@ async def _record_owner(
         return False
     if existing["applicant_id"] != event.applicant_id:
         raise ValueError(f"application {event.application_id}: the applicant differs from the one recorded")
+    # The newest announcement says where mail goes and which bureau it is (a step-1 change may correct both); an
+    # older one arriving late (another topic) only adds filers.
+    newest = existing["announced_at"] is None or event.occurred_at >= existing["announced_at"]
     await session.execute(
         update(application)
         .where(application.c.application_id == event.application_id)
         .values(
             filers=_union(existing["filers"] or [], filers),
-            bureau=existing["bureau"] or event.bureau,
-            recipients=merge_recipients(existing["recipients"] or [], recipients),
-            announced_at=existing["announced_at"] or event.occurred_at,
+            bureau=event.bureau if newest else existing["bureau"] or event.bureau,
+            recipients=recipients if newest and recipients else existing["recipients"] or recipients,
+            announced_at=event.occurred_at if newest else existing["announced_at"],
         )
     )
     return existing["announced_at"] is None
