@@ -597,6 +597,9 @@ class Stack:
                 "--port",
                 str(port),
                 "--no-access-log",
+                # Never let uvicorn rewrite the client address from X-Forwarded-For (its default believes any
+                # loopback peer): identity trusts the header only from IDENTITY_TRUSTED_PROXIES (docs/adr/0011).
+                "--no-proxy-headers",
                 "--timeout-graceful-shutdown",
                 "20",
             ],
