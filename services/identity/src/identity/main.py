@@ -2,8 +2,8 @@
 
 The identity service owns accounts (外国人本人, 法定代理人, 親族; officers and operators), registration with the My Number
 Card (JPKI), password set-up links, the 認証ID, sign-in and tokens, the password lifecycle and representation. It
-publishes user-registered, password-setup-requested, auth-id-issued, password-expiring, password-reset-requested and
-representation-registered through its outbox, and consumes nothing.
+publishes user-registered, password-setup-requested, auth-id-issued, password-expiring, password-reset-requested,
+representation-registered and sessions-revoked through its outbox; like every service it reads sessions-revoked.
 """
 
 from __future__ import annotations
