@@ -177,7 +177,12 @@ async def work_off_reset_requests(services: IdentityServices, *, batch: int = 10
             )
         ).all()
         for row in rows:
-            await _request_reset(services, session, email=row.email)
+            try:
+                async with session.begin_nested():
+                    await _request_reset(services, session, email=row.email)
+            except Exception:
+                # One bad request must not hold up the queue: it is dropped (the user can ask again).
+                log.exception("queued reset request %s could not be handled; dropped", row.id)
         if rows:
             await session.execute(
                 delete(password_reset_request).where(password_reset_request.c.id.in_([r.id for r in rows]))
