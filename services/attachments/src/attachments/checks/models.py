@@ -99,6 +99,8 @@ class PdfFacts(_Model):
     image_count: int = 0
     images_truncated: bool = False
     qpdf_messages: list[str] = Field(default_factory=list)
+    # JavaScript / Launch actions found (accepted, never run, shown to the officer: docs/adr/0007).
+    active_content: list[str] = Field(default_factory=list)
 
 
 class PhotoFacts(_Model):
