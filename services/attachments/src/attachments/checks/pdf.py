@@ -56,7 +56,14 @@ _XREF_WORDS = ("xref", "startxref", "reconstruct", "file is damaged", "trailer",
 # Image codecs whose data is left encoded by the structure check (ISO 32000-1 §7.4.8-7.4.10, JPX §7.4.9).
 _IMAGE_CODECS = {"/DCTDecode", "/DCT", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode", "/CCF"}
 _DCT = {"/DCTDecode", "/DCT"}
-_COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/DeviceCMYK": 4, "/Indexed": 1}
+_COMPONENTS = {
+    "/DeviceGray": 1,
+    "/CalGray": 1,
+    "/DeviceRGB": 3,
+    "/CalRGB": 3,
+    "/DeviceCMYK": 4,
+    "/Indexed": 1,
+}
 _OBJECT_LOCATION = re.compile(r"object (\d+) (\d+)")
 _RESOURCE_OPERATORS = "Tf Do gs sh BDC DP"
 
@@ -783,7 +790,7 @@ def image_bytes(stream: pikepdf.Stream) -> int:
     bits = _int_or(stream.get("/BitsPerComponent"), 8) or 8
     space = stream.get("/ColorSpace")
     components = _COMPONENTS.get(str(space), 3) if isinstance(space, pikepdf.Name) else 3
-    if stream.get("/ImageMask") is True:
+    if bool(stream.get("/ImageMask", False)):
         components, bits = 1, 1
     return max(width, 0) * max(height, 0) * components * bits // 8
 
