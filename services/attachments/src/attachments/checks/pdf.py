@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 import resource
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ from attachments.checks.resolution import ResolutionBudgetExceeded, ResolutionWa
 
 HEADER_WINDOW = 1024  # readers accept the header within the first 1024 bytes (ISO 32000-1 wants it at byte 0)
 ENCRYPT_WINDOW = 4096  # bounded raw-byte search for the /Encrypt dictionary
-OBJECT_WINDOW = 65536  # bytes of one object's dictionary read for the token scan
+OBJECT_WINDOW = 65536
+FLATE_CHUNK = 1 << 16  # compressed bytes fed to zlib at a time
+FLATE_STEP = 1 << 24  # most bytes zlib may produce per step (decoded image data is never kept)  # bytes of one object's dictionary read for the token scan
 TRAILER_WINDOW = 4096
 MAX_TRAILERS = 32
 MAX_MESSAGES = 20
@@ -589,6 +592,12 @@ class _PdfCheck:
                 if problem:
                     self.report.add(Code.PDF_DAMAGED_STREAM, detail=f"image object {objgen[0]}: {problem}")
             return budget
+        if filters == ["/FlateDecode"] and stream.get("/Subtype") == pikepdf.Name.Image:
+            problem = _flate_image_problem(stream, self.policy.max_decoded_stream_bytes)
+            if problem is not None:
+                code, detail = problem
+                self.report.add(code, detail=f"image object {objgen[0]}: {detail}")
+            return budget
         try:
             decoded = stream.read_bytes()
         except pikepdf.PdfError as exc:
@@ -815,6 +824,36 @@ def _jpeg_problem(stream: pikepdf.Stream) -> str | None:
     blocks = ((layout.width + 7) // 8) * ((layout.height + 7) // 8)
     if len(raw) < blocks // 16:
         return f"JPEG data ({len(raw)} bytes) is too short for a {layout.width}×{layout.height} frame"
+    return None
+
+
+def _flate_image_problem(stream: pikepdf.Stream, limit: int) -> tuple[Code, str] | None:
+    """Inflate a Flate image's data to nowhere, in bounded steps: corrupt, cut off, or larger than it says."""
+    try:
+        raw = stream.read_raw_bytes()
+    except pikepdf.PdfError as exc:
+        return Code.PDF_DAMAGED_STREAM, f"image data not readable ({exc})"
+    expected = image_bytes(stream)
+    parms = stream.get("/DecodeParms")
+    if isinstance(parms, pikepdf.Dictionary) and _int_or(parms.get("/Predictor"), 1) >= 10:
+        expected += _int_or(stream.get("/Height"), 0)  # one predictor byte per row
+    bound = min(limit or expected + MB, expected + MB) if expected else (limit or 1 << 40)
+    inflater = zlib.decompressobj()
+    total = 0
+    try:
+        for start in range(0, len(raw), FLATE_CHUNK):
+            pending = raw[start : start + FLATE_CHUNK]
+            while pending and not inflater.eof:
+                total += len(inflater.decompress(pending, FLATE_STEP))
+                pending = inflater.unconsumed_tail
+                if total > bound:
+                    return Code.PDF_TOO_COMPLEX, f"image data inflates beyond {bound // MB} MB"
+            if inflater.eof:
+                break
+    except zlib.error as exc:
+        return Code.PDF_DAMAGED_STREAM, f"image data is corrupt ({exc})"
+    if not inflater.eof and total < expected:
+        return Code.PDF_DAMAGED_STREAM, f"image data is cut off ({total} of {expected} bytes)"
     return None
 
 
