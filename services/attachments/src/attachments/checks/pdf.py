@@ -593,10 +593,9 @@ class _PdfCheck:
                     self.report.add(Code.PDF_DAMAGED_STREAM, detail=f"image object {objgen[0]}: {problem}")
             return budget
         if filters == ["/FlateDecode"] and stream.get("/Subtype") == pikepdf.Name.Image:
-            problem = _flate_image_problem(stream, self.policy.max_decoded_stream_bytes)
-            if problem is not None:
-                code, detail = problem
-                self.report.add(code, detail=f"image object {objgen[0]}: {detail}")
+            flate = _flate_image_problem(stream, self.policy.max_decoded_stream_bytes)
+            if flate is not None:
+                self.report.add(flate[0], detail=f"image object {objgen[0]}: {flate[1]}")
             return budget
         try:
             decoded = stream.read_bytes()
