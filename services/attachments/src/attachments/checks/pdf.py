@@ -44,7 +44,9 @@ HEADER_WINDOW = 1024  # readers accept the header within the first 1024 bytes (I
 ENCRYPT_WINDOW = 4096  # bounded raw-byte search for the /Encrypt dictionary
 OBJECT_WINDOW = 65536
 FLATE_CHUNK = 1 << 16  # compressed bytes fed to zlib at a time
-FLATE_STEP = 1 << 24  # most bytes zlib may produce per step (decoded image data is never kept)  # bytes of one object's dictionary read for the token scan
+FLATE_STEP = (
+    1 << 24
+)  # most bytes zlib may produce per step (decoded image data is never kept)  # bytes of one object's dictionary read for the token scan
 TRAILER_WINDOW = 4096
 MAX_TRAILERS = 32
 MAX_MESSAGES = 20
@@ -75,6 +77,9 @@ _VERSION = re.compile(r"(\d+)\.(\d+)")
 _ENCRYPT_REF = re.compile(rb"/Encrypt\s*(\d{1,10})\s+(\d{1,5})\s+R")
 _ENCRYPT_DIRECT = re.compile(rb"/Encrypt\s*<<")
 _TRAILER = re.compile(rb"trailer\s*<<")
+_OBJSTM = re.compile(
+    rb"<<(?=[^>]{0,512}/Type\s*/ObjStm)(?=[^>]{0,512}/FlateDecode)[^>]{0,512}?/Length\s+(\d{1,10})[^>]{0,512}>>\s*stream\r?\n"
+)
 _STARTXREF = re.compile(rb"startxref\s+(\d{1,12})")
 _OBJ_HEADER = re.compile(rb"\d{1,10}\s+\d{1,5}\s+obj\b")
 _NAME_VALUE = r"/{key}\s*/([^\s/<>\[\]()%{{}}]+)"
@@ -272,6 +277,10 @@ class _PdfCheck:
             return
         if self._limits_hit() or "limit" in lowered:
             self.report.add(Code.PDF_TOO_COMPLEX, detail=_short(text))
+            return
+        over = _object_stream_over_limit(self.data, self.policy.max_decoded_stream_bytes)
+        if over is not None:
+            self.report.add(Code.PDF_TOO_COMPLEX, detail=over)
             return
         if "no pages found" in lowered or "unable to find any pages" in lowered:
             self.report.add(Code.PDF_NO_PAGES)
@@ -853,6 +862,29 @@ def _flate_image_problem(stream: pikepdf.Stream, limit: int) -> tuple[Code, str]
         return Code.PDF_DAMAGED_STREAM, f"image data is corrupt ({exc})"
     if not inflater.eof and total < expected:
         return Code.PDF_DAMAGED_STREAM, f"image data is cut off ({total} of {expected} bytes)"
+    return None
+
+
+def _object_stream_over_limit(data: bytes, limit: int) -> str | None:
+    """When a file cannot be opened: is it because an object stream inflates past the limit (a bomb)?"""
+    if not limit:
+        return None
+    for match in list(_OBJSTM.finditer(data))[:MAX_TRAILERS]:
+        start = match.end()
+        length = _int(match.group(1))
+        raw = data[start : start + length] if length > 0 else data[start : start + OBJECT_WINDOW]
+        inflater = zlib.decompressobj()
+        total = 0
+        try:
+            for begin in range(0, len(raw), FLATE_CHUNK):
+                pending = raw[begin : begin + FLATE_CHUNK]
+                while pending and not inflater.eof:
+                    total += len(inflater.decompress(pending, FLATE_STEP))
+                    pending = inflater.unconsumed_tail
+                    if total > limit:
+                        return f"an object stream inflates beyond {limit // MB} MB"
+        except zlib.error:
+            continue
     return None
 
 
