@@ -325,7 +325,7 @@ def test_an_unknown_standard_handler_revision_is_a_security_setting(files: Files
     data = raw.getvalue().replace(b"/R 6", b"/R 7", 1)
     verdict = check_pdf(files.write("r7.pdf", data))
     assert verdict.codes == [Code.PDF_ENCRYPTED_UNREADABLE]
-    assert "R 7" in verdict.reasons[0].params["detail"]
+    assert "R 7" in str(verdict.reasons[0].params["detail"])
 
 
 # -- §11 an encryption entry of any kind is a security setting ----------------------------------------------------
