@@ -23,6 +23,13 @@ def apply_limits(limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
 
 
+def peak_memory_mb() -> float:
+    """The higher of this process's peak resident memory and that of the largest program it started and reaped."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)  # ru_maxrss is in KiB on Linux
+
+
 def main() -> None:
     """Serve one request from stdin; the verdict goes to the original stdout, anything else to stderr."""
     result_fd = os.dup(1)
@@ -40,8 +47,10 @@ def main() -> None:
         request = CheckRequest.model_validate_json(raw)
         apply_limits(request.limits)
         verdict = check_file(request.path, request.kind, request.policy)
+        verdict = verdict.model_copy(update={"peak_memory_mb": peak_memory_mb()})
         answer = verdict.model_dump_json().encode()
     except MemoryError:
+        os.write(2, f"peak_memory_mb={peak_memory_mb()}\n".encode())
         os._exit(EXIT_MEMORY)
     except BaseException:
         traceback.print_exc()

@@ -132,6 +132,8 @@ class Verdict(_Model):
     warnings: list[Finding] = Field(default_factory=list)
     facts: Facts | None = None
     elapsed_ms: float | None = None
+    # Highest resident memory of the check: the worker and every program it started (sandboxed checks only).
+    peak_memory_mb: float | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -192,7 +194,10 @@ class CheckPolicy(_Model):
 class SandboxLimits(_Model):
     """Resource limits for one sandboxed check."""
 
-    memory_bytes: int = 1536 * MB  # RLIMIT_AS (address space) of the child
+    memory_bytes: int = 1536 * MB  # RLIMIT_AS (address space) of the worker and of each program it starts
+    total_rss_bytes: int = Field(
+        default=1024 * MB, gt=0
+    )  # resident memory of the worker and all its descendants
     cpu_seconds: int = Field(default=15, ge=1)  # RLIMIT_CPU of the child, on top of its start-up
     wall_seconds: float = Field(default=20.0, gt=0)
     file_size_bytes: int = 128 * MB  # RLIMIT_FSIZE (temporary files, e.g. of jbig2dec)

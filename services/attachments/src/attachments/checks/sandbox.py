@@ -4,8 +4,14 @@ qpdf's C++ code cannot be interrupted from Python and decoders can be made to al
 file is only ever opened in a child: ``python -m attachments.checks._worker`` reads one JSON request on stdin,
 applies ``setrlimit`` to itself, checks the file and writes the verdict as JSON to its original stdout. A killed or
 over-limit child becomes a ``check.timeout`` / ``check.memory`` / ``check.crashed`` rejection, never an exception.
+
+Memory is limited twice: ``RLIMIT_AS`` on the worker (inherited by every program it starts, such as ``jbig2dec``),
+and, for the check as a whole, the parent sums the resident memory of the worker and all its descendants every few
+milliseconds and kills the process group when the sum passes ``SandboxLimits.total_rss_bytes``. The highest sum
+seen (or the worker's own peak, whichever is higher) is reported as ``Verdict.peak_memory_mb``.
 ``SandboxPool`` keeps workers started (interpreter and pikepdf already imported) to save about 0.1 s per file;
-each worker still checks exactly one file, so nothing leaks from one file to the next.
+each worker still checks exactly one file, so nothing leaks from one file to the next, and the replacement worker
+is started after the answer, so its start-up never competes with a check.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from attachments.checks.models import MB, CheckPolicy, Kind, SandboxLimits, Verd
 
 EXIT_MEMORY = 3
 EXIT_CRASH = 4
+POLL_SECONDS = 0.01
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_WORKER_ARGS: list[str] = ["-m", "attachments.checks._worker"]
 _MEMORY_HINTS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory", b"out of memory")
 
 
@@ -57,6 +66,9 @@ def check_file_sandboxed(
     path: Path | str, kind: Kind, policy: CheckPolicy | None = None, limits: SandboxLimits | None = None
 ) -> Verdict:
     """Check a file in a fresh limited child process; over-limit or killed children become rejections."""
+    policy = policy or CheckPolicy()
+    if _over_size(path, kind, policy):
+        return check_file(path, kind, policy)  # rejected on size alone, without starting a child
     worker = _Worker.start()
     try:
         return worker.run(path, kind, policy or CheckPolicy(), limits or SandboxLimits())
@@ -76,7 +88,7 @@ class SandboxPool:
         self._fill()
 
     def check(self, path: Path | str, kind: Kind, policy: CheckPolicy | None = None) -> Verdict:
-        """Check one file in a pre-started worker and start a replacement."""
+        """Check one file in a pre-started worker, then start its replacement in the background."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("SandboxPool is closed")
@@ -85,11 +97,14 @@ class SandboxPool:
             if worker is not None:
                 worker.dispose()
             worker = _Worker.start()
-        self._fill()
         try:
             return worker.run(path, kind, policy or CheckPolicy(), self.limits)
         finally:
-            worker.dispose()
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+
+    def _replace(self, used: _Worker) -> None:
+        used.dispose()
+        self._fill()
 
     def close(self) -> None:
         """Stop the idle workers."""
@@ -131,7 +146,7 @@ class _Worker:
             "MALLOC_ARENA_MAX": "2",
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "attachments.checks._worker"],
+            [sys.executable, *_WORKER_ARGS],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -145,19 +160,39 @@ class _Worker:
     def run(self, path: Path | str, kind: Kind, policy: CheckPolicy, limits: SandboxLimits) -> Verdict:
         started = time.perf_counter()
         path = Path(path).resolve()
-        max_bytes = policy.pdf.max_bytes if kind == "pdf" else policy.photo.max_bytes
-        if path.stat().st_size > max_bytes:
+        if _over_size(path, kind, policy):
             return check_file(path, kind, policy)  # rejected on size alone, without reading the file
         request = CheckRequest(path=str(path), kind=kind, policy=policy, limits=limits)
-        try:
-            out, err = self.process.communicate(
-                request.model_dump_json().encode(), timeout=limits.wall_seconds
-            )
-        except subprocess.TimeoutExpired:
-            self._kill()
-            return _failure(kind, Code.CHECK_TIMEOUT, started, seconds=limits.wall_seconds)
+        answer: dict[str, tuple[bytes, bytes]] = {}
+        payload = request.model_dump_json().encode()
+
+        def talk() -> None:
+            answer["io"] = self.process.communicate(payload)
+
+        talker = threading.Thread(target=talk, daemon=True)
+        talker.start()
+        deadline = started + limits.wall_seconds
+        peak = 0
+        while True:
+            talker.join(POLL_SECONDS)
+            if not talker.is_alive():
+                break
+            used = group_rss(self.process.pid)
+            peak = max(peak, used)
+            if used > limits.total_rss_bytes:
+                self._kill(reap=False)
+                talker.join(5)
+                return _failure(kind, Code.CHECK_MEMORY, started, peak, limit_mb=limits.total_rss_bytes // MB)
+            if time.perf_counter() > deadline:
+                self._kill(reap=False)
+                talker.join(5)
+                return _failure(kind, Code.CHECK_TIMEOUT, started, peak, seconds=limits.wall_seconds)
+        out, err = answer.get("io", (b"", b""))
         verdict = _interpret(kind, self.process.returncode, out, err, limits, started)
-        return verdict.model_copy(update={"elapsed_ms": round((time.perf_counter() - started) * 1000, 1)})
+        peak_mb = max(verdict.peak_memory_mb or 0.0, round(peak / MB, 1))
+        return verdict.model_copy(
+            update={"elapsed_ms": round((time.perf_counter() - started) * 1000, 1), "peak_memory_mb": peak_mb}
+        )
 
     def dispose(self) -> None:
         if self.process.poll() is None:
@@ -174,11 +209,12 @@ class _Worker:
                     stream.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def _kill(self) -> None:
+    def _kill(self, *, reap: bool = True) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
-            self.process.communicate(timeout=5)
+        if reap:
+            with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+                self.process.wait(timeout=5)
 
 
 def _interpret(
@@ -190,15 +226,56 @@ def _interpret(
         except ValidationError:
             return _failure(kind, Code.CHECK_CRASHED, started, detail="unreadable result")
     if returncode == EXIT_MEMORY or any(hint in err for hint in _MEMORY_HINTS):
-        return _failure(kind, Code.CHECK_MEMORY, started, limit_mb=limits.memory_bytes // MB)
+        peak = int(_peak_from(err) * MB)
+        return _failure(kind, Code.CHECK_MEMORY, started, peak, limit_mb=limits.memory_bytes // MB)
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return _failure(kind, Code.CHECK_TIMEOUT, started, seconds=limits.cpu_seconds)
     detail = f"signal {signal.Signals(-returncode).name}" if returncode < 0 else f"exit status {returncode}"
     return _failure(kind, Code.CHECK_CRASHED, started, detail=detail)
 
 
-def _failure(kind: Kind, code: Code, started: float, **params: str | int | float) -> Verdict:
+def _failure(kind: Kind, code: Code, started: float, peak: int = 0, **params: str | int | float) -> Verdict:
     report = Report(kind)
     report.add(code, **params)
     verdict = report.verdict(None)
-    return verdict.model_copy(update={"elapsed_ms": round((time.perf_counter() - started) * 1000, 1)})
+    update: dict[str, float | None] = {"elapsed_ms": round((time.perf_counter() - started) * 1000, 1)}
+    if peak:
+        update["peak_memory_mb"] = round(peak / MB, 1)
+    return verdict.model_copy(update=update)
+
+
+def _peak_from(err: bytes) -> float:
+    """The worker's peak as it printed it before dying of memory exhaustion (0 when it could not)."""
+    marker = err.rfind(b"peak_memory_mb=")
+    if marker < 0:
+        return 0.0
+    try:
+        return float(err[marker + 15 :].split()[0])
+    except (ValueError, IndexError):
+        return 0.0
+
+
+def _over_size(path: Path | str, kind: Kind, policy: CheckPolicy) -> bool:
+    max_bytes = policy.pdf.max_bytes if kind == "pdf" else policy.photo.max_bytes
+    return Path(path).stat().st_size > max_bytes
+
+
+def group_rss(pid: int) -> int:
+    """Resident bytes of process ``pid`` and all its descendants (from /proc; 0 for processes already gone)."""
+    total = 0
+    pending = [pid]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/statm", "rb") as statm:
+                total += int(statm.read().split()[1]) * _PAGE
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", "rb") as children:
+                    pending.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
