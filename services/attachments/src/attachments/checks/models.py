@@ -15,6 +15,8 @@ ParamValue = str | int | float
 SHIPPED_PLACEHOLDER_SHA256 = "49b9fdfeef671de4083664de3d6b47550073cb9df013e23932fa3135c4f9cd7f"
 
 MB = 1024 * 1024
+# The published rule says "10MB"; the system reads it as 10 MiB. Upload, checker and messages all use this number.
+PDF_MAX_BYTES = 10 * MB  # 10,485,760 bytes
 
 
 class _Model(BaseModel):
@@ -151,7 +153,7 @@ class DamagedFileHandling(StrEnum):
 class PdfPolicy(_Model):
     """Limits and choices for PDF checks."""
 
-    max_bytes: int = 10 * MB
+    max_bytes: int = PDF_MAX_BYTES
     damaged: DamagedFileHandling = DamagedFileHandling.STRICT
     max_pages: int = Field(default=2000, ge=1)
     min_recommended_dpi: float = 200.0
