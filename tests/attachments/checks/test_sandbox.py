@@ -17,6 +17,7 @@ from pikepdf import Name
 from attachments.checks import (
     CheckPolicy,
     Code,
+    PdfFacts,
     PdfPolicy,
     SandboxLimits,
     SandboxPool,
@@ -179,3 +180,29 @@ def test_cli_prints_the_verdict_as_json(files: Files) -> None:
 @pytest.mark.parametrize("args", [[], ["--kind", "gif", "x.pdf"], ["/nonexistent/file.pdf"]])
 def test_cli_exits_2_on_usage_errors(args: list[str]) -> None:
     assert _cli(*args).returncode == 2
+
+
+def test_a_worker_checks_the_open_file_it_is_handed_and_never_opens_the_path(files: Files) -> None:
+    import socket
+
+    from attachments.checks.sandbox import CheckRequest, _Worker
+
+    path = files.save(files.text_pdf(2), "handed.pdf")
+    worker = _Worker.start()
+    try:
+        with path.open("rb") as handle:
+            socket.send_fds(worker.channel, [b"F"], [handle.fileno()])
+        request = CheckRequest(
+            path="/nonexistent/elsewhere.pdf",
+            kind="pdf",
+            policy=CheckPolicy(),
+            limits=SandboxLimits(),
+            handed_file=True,
+        )
+        out, err = worker.process.communicate(request.model_dump_json().encode(), timeout=120)
+    finally:
+        worker.dispose()
+    assert worker.process.returncode == 0, err
+    verdict = Verdict.model_validate_json(out)
+    assert verdict.accepted
+    assert isinstance(verdict.facts, PdfFacts) and verdict.facts.page_count == 2

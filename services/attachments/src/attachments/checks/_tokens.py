@@ -8,6 +8,7 @@ of an object stops at its ``stream`` or ``endobj`` keyword, so stream data is ne
 
 from __future__ import annotations
 
+import mmap
 import re
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ class TokenScan:
     encrypt_keys: int = 0
     scanned_bytes: int = 0
 
-    def scan(self, data: bytes, start: int, end: int, holder: int, *, stop_at_end: bool) -> int:
+    def scan(self, data: bytes | mmap.mmap, start: int, end: int, holder: int, *, stop_at_end: bool) -> int:
         """Scan ``data[start:end]`` as the object numbered ``holder``; return the offset where the scan stopped."""
         position = start
         key = ""
@@ -69,7 +70,7 @@ class TokenScan:
         return position
 
 
-def _skip_string(data: bytes, start: int, limit: int) -> int:
+def _skip_string(data: bytes | mmap.mmap, start: int, limit: int) -> int:
     """The offset just after the literal string that opens at ``start`` (balanced parentheses, escapes)."""
     depth = 0
     stop = min(limit, start + MAX_STRING_BYTES)

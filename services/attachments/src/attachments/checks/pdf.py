@@ -14,14 +14,17 @@ check and the walk that measures each image's resolution.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import mmap
+import os
 import re
 import resource
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pikepdf
 from pikepdf import settings as qpdf_settings
@@ -40,6 +43,7 @@ from attachments.checks.models import (
 )
 from attachments.checks.resolution import ResolutionBudgetExceeded, ResolutionWalker
 
+Data = bytes | mmap.mmap  # the file's bytes, mapped read-only
 HEADER_WINDOW = 1024  # readers accept the header within the first 1024 bytes (ISO 32000-1 wants it at byte 0)
 ENCRYPT_WINDOW = 4096  # bounded raw-byte search for the /Encrypt dictionary
 OBJECT_WINDOW = 65536
@@ -118,10 +122,17 @@ def exact_bytes(value: int) -> str:
 
 def check_pdf(path: Path | str, policy: CheckPolicy | None = None) -> Verdict:
     """Check one PDF file in this process and return its verdict (use the sandbox for untrusted files)."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        return check_pdf_file(handle, path, policy)
+
+
+def check_pdf_file(handle: BinaryIO, path: Path, policy: CheckPolicy | None = None) -> Verdict:
+    """Check the PDF open as ``handle`` (named ``path`` in messages, never reopened): it is mapped once, read by
+    our scans and by qpdf through the same mapping."""
     pdf_policy = (policy or CheckPolicy()).pdf
     report = Report("pdf", pdf_policy.damaged)
-    path = Path(path)
-    size = path.stat().st_size
+    size = os.fstat(handle.fileno()).st_size
     facts: dict[str, Any] = {"size_bytes": size, "sha256": ""}
     if size > pdf_policy.max_bytes:
         report.add(
@@ -132,10 +143,15 @@ def check_pdf(path: Path | str, policy: CheckPolicy | None = None) -> Verdict:
             max_bytes=exact_bytes(pdf_policy.max_bytes),
         )
         return report.verdict(PdfFacts(**facts))
-    data = path.read_bytes()
-    facts["sha256"] = hashlib.sha256(data).hexdigest()
-    state = _PdfCheck(path, data, pdf_policy, report, facts)
-    state.run()
+    data: Data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    try:
+        facts["sha256"] = hashlib.sha256(data).hexdigest()
+        state = _PdfCheck(path, data, pdf_policy, report, facts, handle=handle)
+        state.run()
+    finally:
+        if isinstance(data, mmap.mmap):
+            with contextlib.suppress(BufferError):
+                data.close()
     return report.verdict(PdfFacts(**facts))
 
 
@@ -160,7 +176,7 @@ def configure_qpdf_limits(policy: PdfPolicy) -> None:
 @dataclass
 class _PdfCheck:
     path: Path
-    data: bytes
+    data: Data
     policy: PdfPolicy
     report: Report
     facts: dict[str, Any]
@@ -174,6 +190,7 @@ class _PdfCheck:
     end: int = 0  # length of the PDF proper (up to %%EOF and its end-of-line)
     trailer_encrypt: bool = False
     present: set[tuple[int, int]] | None = None
+    handle: BinaryIO | None = None
 
     def run(self) -> None:
         if not self._check_header():
@@ -181,11 +198,13 @@ class _PdfCheck:
         self.end = self._check_eof()
         configure_qpdf_limits(self.policy)
         self.limit_errors = qpdf_settings.qpdf_limit_errors()
-        source: Path | io.BytesIO = self.path
+        source: Path | BinaryIO = self.handle or self.path
         if self.end < len(self.data):
             source = io.BytesIO(self.data[: self.end])  # padding after %%EOF: read the PDF without it
         try:
-            pdf = pikepdf.open(source, attempt_recovery=True, suppress_warnings=True)
+            pdf = pikepdf.open(
+                source, attempt_recovery=True, suppress_warnings=True, access_mode=pikepdf.AccessMode.mmap
+            )
         except pikepdf.PasswordError:
             self.facts["encryption"] = self._raw_encryption(needs_user_password=True)
             self.report.add(Code.PDF_ENCRYPTED_USER_PASSWORD)
@@ -200,8 +219,8 @@ class _PdfCheck:
             self._check_catalog_version(pdf)
             self.facts["linearized"] = linearized = bool(pdf.is_linearized)
             pages_ok = self._check_page_tree(pdf)
+            self._scan_objects(pdf)  # first, so that damaged objects are classified as damage
             self._check_interactive(pdf, linearized)
-            self._scan_objects(pdf)
             self._check_trailer_encryption(pdf)
             self._report_references()
             if pages_ok:
@@ -215,7 +234,7 @@ class _PdfCheck:
         head = self.data[:HEADER_WINDOW]
         match = _HEADER.search(head)
         if match is None:
-            self.report.add(Code.PDF_NOT_PDF, detected=_detect_type(self.data))
+            self.report.add(Code.PDF_NOT_PDF, detected=_detect_type(head))
             return False
         offset = match.start()
         self.facts["header_offset"] = offset
@@ -240,7 +259,7 @@ class _PdfCheck:
             return len(data)
         end = at + 5
         for eol in (b"\r\n", b"\n", b"\r"):
-            if data.startswith(eol, end):
+            if data[end : end + len(eol)] == eol:
                 end += len(eol)
                 break
         rest = data[end:]
@@ -573,17 +592,19 @@ class _PdfCheck:
 
     def _scan_trailers(self) -> None:
         """Trailer dictionaries: classic ones, and the xref streams that startxref points to (holder 0)."""
-        data = self.data[: self.end]
+        data, end = self.data, self.end
         base = int(self.facts.get("header_offset") or 0)
         before = self.scan.encrypt_keys
-        for match in list(_TRAILER.finditer(data))[-MAX_TRAILERS:]:
+        for match in list(_TRAILER.finditer(data, 0, end))[-MAX_TRAILERS:]:
             start = match.start()
-            stop = data.find(b"startxref", start, start + TRAILER_WINDOW)
-            self.scan.scan(data, start, stop if stop > 0 else start + TRAILER_WINDOW, 0, stop_at_end=True)
-        for match in list(_STARTXREF.finditer(data))[-MAX_TRAILERS:]:
+            stop = data.find(b"startxref", start, min(end, start + TRAILER_WINDOW))
+            self.scan.scan(
+                data, start, stop if stop > 0 else min(end, start + TRAILER_WINDOW), 0, stop_at_end=True
+            )
+        for match in list(_STARTXREF.finditer(data, 0, end))[-MAX_TRAILERS:]:
             start = int(match.group(1)) + base
-            if _OBJ_HEADER.match(data, start, start + 32):
-                self.scan.scan(data, start, min(len(data), start + TRAILER_WINDOW), 0, stop_at_end=True)
+            if _OBJ_HEADER.match(data, start, min(end, start + 32)):
+                self.scan.scan(data, start, min(end, start + TRAILER_WINDOW), 0, stop_at_end=True)
         if self.scan.encrypt_keys > before:
             self.trailer_encrypt = True
 
@@ -865,7 +886,7 @@ def _flate_image_problem(stream: pikepdf.Stream, limit: int) -> tuple[Code, str]
     return None
 
 
-def _object_stream_over_limit(data: bytes, limit: int) -> str | None:
+def _object_stream_over_limit(data: Data, limit: int) -> str | None:
     """When a file cannot be opened: is it because an object stream inflates past the limit (a bomb)?"""
     if not limit:
         return None

@@ -20,6 +20,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import time
 from collections import deque
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -40,6 +42,7 @@ EXIT_CRASH = 4
 POLL_SECONDS = 0.01
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _WORKER_ARGS: list[str] = ["-m", "attachments.checks._worker"]
+FD_CHANNEL_ENV = "ATTACHMENTS_CHECK_FD_CHANNEL"
 _MEMORY_HINTS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory", b"out of memory")
 
 
@@ -52,14 +55,19 @@ class CheckRequest(BaseModel):
     kind: Kind
     policy: CheckPolicy
     limits: SandboxLimits
+    handed_file: bool = False  # the open file comes over the worker's FD channel; ``path`` only names it
 
 
-def check_file(path: Path | str, kind: Kind, policy: CheckPolicy | None = None) -> Verdict:
-    """Check a file in this process (no sandbox): dispatch on ``kind``."""
-    from attachments.checks.pdf import check_pdf
+def check_file(
+    path: Path | str, kind: Kind, policy: CheckPolicy | None = None, handle: BinaryIO | None = None
+) -> Verdict:
+    """Check a file in this process (no sandbox): dispatch on ``kind``; ``handle``, if given, is the file, open."""
+    from attachments.checks.pdf import check_pdf, check_pdf_file
     from attachments.checks.photo import check_photo
 
-    return check_pdf(path, policy) if kind == "pdf" else check_photo(path, policy)
+    if kind == "pdf":
+        return check_pdf(path, policy) if handle is None else check_pdf_file(handle, Path(path), policy)
+    return check_photo(path, policy)
 
 
 def check_file_sandboxed(
@@ -131,40 +139,54 @@ class SandboxPool:
 class _Worker:
     """One child process waiting for a single request."""
 
-    def __init__(self, process: subprocess.Popen[bytes], workdir: str) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], workdir: str, channel: socket.socket) -> None:
         self.process = process
         self.workdir = workdir
+        self.channel = channel  # hands the worker the open file (SCM_RIGHTS)
 
     @classmethod
     def start(cls) -> _Worker:
         workdir = tempfile.mkdtemp(prefix="attachments-check-")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = {
             **os.environ,
             "TMPDIR": workdir,
             "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": "1",
             "MALLOC_ARENA_MAX": "2",
+            FD_CHANNEL_ENV: str(theirs.fileno()),
         }
-        process = subprocess.Popen(
-            [sys.executable, *_WORKER_ARGS],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=workdir,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-        return cls(process, workdir)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, *_WORKER_ARGS],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=workdir,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
+        return cls(process, workdir, ours)
 
     def run(self, path: Path | str, kind: Kind, policy: CheckPolicy, limits: SandboxLimits) -> Verdict:
         started = time.perf_counter()
         path = Path(path).resolve()
         if _over_size(path, kind, policy):
             return check_file(path, kind, policy)  # rejected on size alone, without reading the file
-        request = CheckRequest(path=str(path), kind=kind, policy=policy, limits=limits)
+        request = CheckRequest(path=str(path), kind=kind, policy=policy, limits=limits, handed_file=True)
         answer: dict[str, tuple[bytes, bytes]] = {}
         payload = request.model_dump_json().encode()
+        try:
+            with path.open("rb") as handle:  # opened here once; the worker reads this very file
+                socket.send_fds(self.channel, [b"F"], [handle.fileno()])
+        except FileNotFoundError as exc:
+            return _failure(kind, Code.CHECK_UNAVAILABLE, started, detail=f"file not found ({exc.strerror})")
+        except OSError:
+            pass  # only a worker that has died closes its end of the channel; its exit status says how
 
         def talk() -> None:
             answer["io"] = self.process.communicate(payload)
@@ -195,6 +217,8 @@ class _Worker:
         )
 
     def dispose(self) -> None:
+        with contextlib.suppress(OSError):
+            self.channel.close()
         if self.process.poll() is None:
             with contextlib.suppress(OSError, ValueError):
                 if self.process.stdin:
@@ -203,7 +227,7 @@ class _Worker:
                 self.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self._kill()
-        for stream in (self.process.stdout, self.process.stderr):
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream:
                 with contextlib.suppress(OSError):
                     stream.close()
