@@ -337,3 +337,38 @@ def test_an_encrypt_entry_pointing_to_nothing_is_refused_even_when_lenient(files
         verdict = check_pdf(files.write("encrypt-null.pdf", data), policy)
         assert not verdict.accepted
         assert Code.PDF_ENCRYPTED_UNREADABLE in verdict.codes
+
+
+def test_an_incremental_update_that_replaced_a_page_in_an_object_stream_is_accepted(files: Files) -> None:
+    """The old page version stays in the object stream and names content the update deleted: not the document."""
+    buf = io.BytesIO()
+    files.text_pdf(1).save(buf, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    data = buf.getvalue()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0].obj
+        number = page.objgen[0]
+        old_contents = page.Contents.objgen[0]
+        size = int(pdf.trailer.Size)
+        root = pdf.Root.objgen[0]
+        assert pdf.get_xref_table()[(number, 0)].type == 2, "the page must sit in an object stream"
+        page_text = page.unparse(resolved=True)
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    content = b"BT /F1 12 Tf 72 700 Td (Updated) Tj ET"
+    update = bytearray(b"\n")
+    content_at = len(data) + len(update)
+    update += b"%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (size, len(content), content)
+    page_at = len(data) + len(update)
+    new_page = page_text.replace(b"/Contents %d 0 R" % old_contents, b"/Contents %d 0 R" % size)
+    update += b"%d 0 obj\n%s\nendobj\n" % (number, new_page)
+    xref_at = len(data) + len(update)
+    update += b"xref\n0 1\n0000000000 65535 f \n%d 1\n0000000000 00001 f \n" % old_contents
+    update += b"%d 1\n%010d 00000 n \n%d 1\n%010d 00000 n \n" % (number, page_at, size, content_at)
+    update += b"trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size + 1,
+        root,
+        prev,
+        xref_at,
+    )
+    verdict = check_pdf(files.write("updated.pdf", data + bytes(update)))
+    assert verdict.accepted, verdict.reasons
+    assert Code.PDF_DAMAGED_MISSING_OBJECT not in verdict.codes

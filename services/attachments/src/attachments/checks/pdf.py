@@ -61,7 +61,7 @@ _FLATE_COMPLETE = "input stream is complete but output may still be valid"
 _RESOURCES_REPAIRED = "Resources is missing or invalid; repairing"
 _MEDIABOX_MISSING = "MediaBox is undefined"
 _CATALOG_TYPE = "setting missing or invalid /Type entry to /Catalog"
-_XREF_WORDS = ("xref", "startxref", "reconstruct", "file is damaged", "trailer", "offset")
+_XREF_WORDS = ("xref", "startxref", "reconstruct", "file is damaged", "trailer")
 # Image codecs whose data is left encoded by the structure check (ISO 32000-1 §7.4.8-7.4.10, JPX §7.4.9).
 _IMAGE_CODECS = {"/DCTDecode", "/DCT", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode", "/CCF"}
 _DCT = {"/DCTDecode", "/DCT"}
@@ -191,6 +191,7 @@ class _PdfCheck:
     trailer_encrypt: bool = False
     present: set[tuple[int, int]] | None = None
     handle: BinaryIO | None = None
+    compressed: dict[int, int | None] = field(default_factory=dict)  # object number -> its object stream
 
     def run(self) -> None:
         if not self._check_header():
@@ -482,7 +483,7 @@ class _PdfCheck:
         if not damage:
             return
         self.facts["repaired"] = True
-        if at_open and any(word in w.lower() for w in damage for word in _XREF_WORDS):
+        if at_open and any(word in _strip_location(w).lower() for w in damage for word in _XREF_WORDS):
             if self.report.has(Code.PDF_NO_EOF) and any("startxref" in w or "EOF" in w for w in damage):
                 self.report.add(Code.PDF_TRUNCATED)
             self.report.add(Code.PDF_DAMAGED_XREF_REPAIRED, detail=_short(damage[0]))
@@ -569,6 +570,7 @@ class _PdfCheck:
             self._message(f"xref table not readable: {exc}")
             return
         self.present = {key for key, entry in table.items() if entry.type != 0}
+        self.compressed = {key[0]: entry.obj_stream_number for key, entry in table.items() if entry.type == 2}
         base = int(self.facts.get("header_offset") or 0)
         data, end = self.data, self.end
         scan = self.scan
@@ -634,15 +636,18 @@ class _PdfCheck:
             return budget
         if stream_type == pikepdf.Name.ObjStm and budget > 0:
             budget -= len(decoded)
-            self._scan_object_stream(stream, decoded)
+            self._scan_object_stream(stream, decoded, objgen[0])
         return budget
 
-    def _scan_object_stream(self, stream: pikepdf.Stream, decoded: bytes) -> None:
+    def _scan_object_stream(self, stream: pikepdf.Stream, decoded: bytes, number_of_stream: int) -> None:
+        """Objects of one object stream; versions a later update replaced are not the document's and are skipped."""
         count = _int_or(stream.get("/N"), 0)
         first = _int_or(stream.get("/First"), 0)
         header = decoded[:first].split()
         pairs = [(_int(header[i]), _int(header[i + 1])) for i in range(0, min(len(header) - 1, 2 * count), 2)]
         for index, (number, offset) in enumerate(pairs):
+            if self.compressed.get(number) != number_of_stream:
+                continue
             start = first + offset
             stop = first + pairs[index + 1][1] if index + 1 < len(pairs) else len(decoded)
             if 0 <= start <= stop <= len(decoded):
