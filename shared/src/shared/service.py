@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -18,11 +19,12 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.auth import TokenVerifier
+from shared.auth import RevocationList, TokenVerifier
 from shared.db import create_engine, ping, session_factory
 from shared.errors import install_error_handlers
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, backlog
+from shared.revocations import RevocationFeed
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, tracer_provider
 
@@ -48,8 +50,22 @@ class ServiceRuntime:
             if relay
             else None
         )
+        self.revocations = RevocationList()
         self.verifier = TokenVerifier(
-            settings.auth.public_key(), issuer=settings.auth.issuer, audience=settings.auth.audience
+            settings.auth.public_key(),
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            revocations=self.revocations,
+        )
+        self.revocation_feed: RevocationFeed | None = (
+            RevocationFeed(
+                settings.kafka,
+                self.revocations,
+                client_id=f"{name}-revocations",
+                lookback=timedelta(seconds=settings.auth.revocation_lookback_s),
+            )
+            if settings.auth.revocation_feed
+            else None
         )
         self.background: list[Callable[[], Any]] = []
 
@@ -121,6 +137,9 @@ def build_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        if runtime.revocation_feed is not None:
+            # Before the first request: a token signed out before this process started is refused too.
+            await runtime.revocation_feed.start()
         tasks: list[asyncio.Task[Any]] = [asyncio.create_task(job()) for job in runtime.background]
         try:
             yield
@@ -128,6 +147,8 @@ def build_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if runtime.revocation_feed is not None:
+                await runtime.revocation_feed.stop()
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)

@@ -22,6 +22,15 @@ class AuthSettings(BaseModel):
     public_key_pem: str | None = None
     issuer: str = "ras-identity"
     audience: str = "ras"
+    revocation_feed: bool = Field(
+        True, description="follow identity's sessions-revoked topic and refuse tokens of ended sign-ins"
+    )
+    revocation_lookback_s: int = Field(
+        3660,
+        ge=60,
+        le=86_400,
+        description="how far back the feed starts: at least the longest token lifetime",
+    )
 
     @model_validator(mode="after")
     def _one_key(self) -> AuthSettings:

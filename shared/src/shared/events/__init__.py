@@ -34,6 +34,7 @@ from shared.events.identity import (
     PasswordResetRequested,
     PasswordSetupRequested,
     RepresentationRegistered,
+    SessionsRevoked,
     UserRegistered,
 )
 from shared.events.notifications import EmailDelivered, EmailFailed
@@ -45,6 +46,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PasswordExpiring,
     PasswordResetRequested,
     RepresentationRegistered,
+    SessionsRevoked,
     ApplicationDraftCreated,
     ApplicationFilersChanged,
     ApplicationDraftDeleted,
@@ -108,6 +110,7 @@ __all__ = [
     "Recipient",
     "RepresentationRegistered",
     "ReviewCompleted",
+    "SessionsRevoked",
     "TaxInfoRegistered",
     "UserRegistered",
     "all_topics",
