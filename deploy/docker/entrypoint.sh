@@ -6,4 +6,5 @@ if [ -f alembic.ini ]; then
   PREFIX=$(echo "$SERVICE" | tr 'a-z-' 'A-Z_')
   RAS_MIGRATION_DATABASE_URL=$(printenv "${PREFIX}_DATABASE_URL") alembic -c alembic.ini upgrade head
 fi
-exec uvicorn --factory "${MODULE}.main:app_from_env" --host 0.0.0.0 --port 8000
+# shared.serve: uvicorn with the header, keep-alive and body limits every service faces clients with.
+exec python -m shared.serve "${MODULE}.main:app_from_env" --host 0.0.0.0 --port 8000
