@@ -403,8 +403,9 @@ def document_common_responses(app: FastAPI, limits: HttpLimits, body_limits: Map
                 for status in sorted(wanted):
                     entry = responses.setdefault(str(status), {"description": _COMMON[status]})
                     content = entry.setdefault("content", {})
-                    problem = content.setdefault(PROBLEM_JSON, {})
-                    problem.setdefault("schema", ref)
+                    if content and PROBLEM_JSON not in content:
+                        continue  # the route answers this status with its own body (e.g. /ready's 503)
+                    content.setdefault(PROBLEM_JSON, {}).setdefault("schema", ref)
         app.openapi_schema = schema
         return schema
 
