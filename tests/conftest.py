@@ -11,7 +11,7 @@ from shared.migrations import upgrade
 from tests.support.apps import Infra
 from tests.support.stack import ROOT, TestStack
 
-SERVICES = ("identity", "applications", "attachments", "notifications")
+SERVICES = ("identity", "applications", "attachments", "notifications", "web")
 
 
 @pytest.fixture(scope="session")

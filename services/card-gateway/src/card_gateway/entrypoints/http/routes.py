@@ -36,7 +36,8 @@ CARD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 ReaderQuery = Annotated[
-    str | None, Query(max_length=200, description="reader name; default: first reader with a card")
+    str | None,
+    Query(max_length=200, description="reader name; default: the first reader holding a My Number Card"),
 ]
 
 
