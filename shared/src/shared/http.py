@@ -76,7 +76,7 @@ def uvicorn_limits() -> dict[str, Any]:
     """
     return {
         "http": "h11",
-        "h11_max_incomplete_event_size": 16 * KIB,  # request line and headers
+        "h11_max_incomplete_event_size": 16 * KIB,  # a request head not ended within 16 KiB is refused
         "timeout_keep_alive": 5,  # an idle keep-alive connection is closed after 5 s
     }
 
