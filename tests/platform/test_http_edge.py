@@ -275,3 +275,22 @@ def test_every_paging_parameter_of_every_service_is_bounded(servers: dict[str, S
                 assert response.status_code == wanted, (path, parameter, value, response.text)
                 if wanted == 422:
                     assert response.json()["code"] == "request.invalid"
+
+
+def test_every_integer_parameter_of_every_service_has_a_maximum(
+    servers: dict[str, Served], infra: Infra
+) -> None:
+    unbounded = [
+        (name, method, path, parameter["name"])
+        for name, server in servers.items()
+        for path, item in server.app.openapi()["paths"].items()
+        for method, operation in item.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["schema"].get("type") == "integer" and "maximum" not in parameter["schema"]
+    ]
+    assert unbounded == []
+    server = servers["attachments"]
+    path = f"/api/attachments/applications/{uuid.uuid4()}/rounds/{2**63}"
+    with httpx.Client(base_url=server.base_url, headers=headers_for("attachments", infra)) as client:
+        response = client.get(path)
+    assert response.status_code == 422 and response.json()["code"] == "request.invalid"
