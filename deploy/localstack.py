@@ -624,8 +624,7 @@ class Stack:
             [
                 PYTHON,
                 "-m",
-                "uvicorn",
-                "--factory",
+                "shared.serve",  # uvicorn with the header, keep-alive and body limits of shared.http
                 f"{module}:app_from_env",
                 "--host",
                 "127.0.0.1",

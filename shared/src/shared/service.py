@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.auth import RevocationList, TokenVerifier
 from shared.db import create_engine, ping, session_factory
 from shared.errors import install_error_handlers
+from shared.http import guard
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, backlog
 from shared.revocations import RevocationFeed
@@ -130,8 +131,13 @@ def build_app(
     *,
     title: str,
     routers: list[APIRouter],
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """Return the FastAPI app of a service with lifespan, health, errors and tracing."""
+    """Return the FastAPI app of a service with lifespan, health, errors, tracing and the HTTP edge (shared.http).
+
+    ``body_limits`` raises the body limit of some routes, keyed ``"METHOD /path/template"``; every other route takes
+    ``settings.http.json_max_bytes``.
+    """
     configure_logging(runtime.name, runtime.settings.telemetry)
 
     @asynccontextmanager
@@ -167,4 +173,5 @@ def build_app(
         excluded_urls="alive,ready",
         exclude_spans=["receive", "send"],
     )
+    guard(app, runtime.settings.http, body_limits=body_limits)  # last: it wraps the finished middleware stack
     return app

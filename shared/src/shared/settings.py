@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.http import HttpLimits
+
 
 class KafkaSettings(BaseModel):
     """Where the Kafka broker is and how to talk to it."""
@@ -78,6 +80,7 @@ class ServiceSettings(BaseSettings):
     auth: AuthSettings
     telemetry: TelemetrySettings = TelemetrySettings()
     messaging: MessagingSettings = MessagingSettings()
+    http: HttpLimits = HttpLimits()
     public_base_url: str = "http://127.0.0.1:8000"
 
     @field_validator("database_url")

@@ -34,6 +34,6 @@ def test_services_run_with_uvicorn_proxy_headers_off(tmp_path: Path, monkeypatch
     monkeypatch.setattr(stack, "service_env", lambda _service: {})
     with pytest.raises(StackError):  # the recorder "exits" at once
         stack.start_service("identity", timeout=1)
-    assert "uvicorn" in recorder.argv and "--no-proxy-headers" in recorder.argv
+    assert "shared.serve" in recorder.argv and "--no-proxy-headers" in recorder.argv
     entrypoint = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
     assert "--no-proxy-headers" in entrypoint.splitlines()[-1]
