@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -13,7 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.auth import OFFICER_ROLE, OPERATOR_ROLE, Principal, TokenSigner
+from attachments.adapters.orm import application, attachment_round
+from shared.auth import APPLICANT_ROLE, OFFICER_ROLE, OPERATOR_ROLE, Principal, TokenSigner
+from shared.db import create_engine
 from shared.http import KIB, HttpLimits
 from tests.platform.edge_support import SERVICES, Served, build, headers_for, served
 from tests.support.apps import Infra
@@ -166,6 +169,33 @@ def test_a_chunked_body_over_the_limit_is_cut_off(
         assert status in {401, 403, 404}, body
 
 
+def announced_draft(infra: Infra, owner: uuid.UUID) -> uuid.UUID:
+    """Record a draft at attachments as application-draft-created does (the served app runs no consumers)."""
+    application_id = uuid.uuid4()
+
+    async def insert() -> None:
+        engine = create_engine(infra.db_url("attachments"))
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    application.insert().values(
+                        application_id=application_id,
+                        applicant_id=owner,
+                        recorded_by=owner,
+                        bureau="TKY",
+                        filers=[str(owner)],
+                    )
+                )
+                await connection.execute(
+                    attachment_round.insert().values(application_id=application_id, round_number=1)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+    return application_id
+
+
 def test_the_upload_route_takes_bodies_up_to_the_attachment_limit_and_no_more(
     servers: dict[str, Served], infra: Infra
 ) -> None:
@@ -175,8 +205,13 @@ def test_the_upload_route_takes_bodies_up_to_the_attachment_limit_and_no_more(
     ]
     limit = operation["x-max-body-bytes"]
     assert limit >= 10 * 1024 * 1024
-    path = f"/api/attachments/applications/{uuid.uuid4()}/attachments?kind=document&filename=a.pdf"
-    base = {**headers_for("attachments", infra), "Content-Type": "application/pdf"}
+    owner = Principal(user_id=uuid.uuid4(), roles=frozenset({APPLICANT_ROLE}), category="foreign_national")
+    application_id = announced_draft(infra, owner.user_id)
+    path = f"/api/attachments/applications/{application_id}/attachments?kind=document&filename=a.pdf"
+    base = {
+        "Authorization": f"Bearer {TokenSigner(infra.private_key).sign(owner)}",
+        "Content-Type": "application/pdf",
+    }
     over, _, body = exchange(
         server.port, head("POST", path, server.port, base | {"Content-Length": str(limit + 1)}), []
     )

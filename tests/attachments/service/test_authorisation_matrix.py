@@ -180,7 +180,9 @@ async def draft_target(stack: AttachmentsStack, applications: httpx.AsyncClient,
     """A draft of the applicant with one uploaded PDF."""
     owner = world.headers("applicant")
     application_id, _ = await new_draft(applications, owner, bureau=world.bureau)
-    attachment_id = await attach(stack, owner, application_id, "supporting_documents_pdf", clean_pdf("draft"))
+    # Content of its own: a blob shared with a draft deleted meanwhile could be released under this upload (503).
+    content = clean_pdf(f"draft {uuid.uuid4()}")
+    attachment_id = await attach(stack, owner, application_id, "supporting_documents_pdf", content)
     return Target(application_id, attachment_id)
 
 
