@@ -20,7 +20,7 @@ from notifications.adapters.orm import email_delivery
 from notifications.config import DeliverySettings, NotificationsSettings, SmtpSettings
 from notifications.main import create_app
 from shared.events import ApplicationSubmitted, Recipient
-from shared.messaging.dlq import read_dead_letters
+from shared.messaging.dlq import lag, read_dead_letters
 from shared.service import ServiceRuntime
 from shared.settings import MessagingSettings
 from tests.notifications.bus import publish
@@ -146,6 +146,12 @@ async def test_a_database_killed_mid_burst_dead_letters_nothing_and_every_receip
                     return list(rows) if done else None
 
                 rows = await eventually(all_recorded, timeout=60)
+
+                async def caught_up() -> bool:
+                    behind = await lag(infra.stack.kafka_bootstrap, TOPIC, "notifications")
+                    return sum(behind.values()) == 0
+
+                await eventually(caught_up, timeout=60)  # every offset committed once handled
                 await settle(1)
     finally:
         server.stop()
