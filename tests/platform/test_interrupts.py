@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -88,11 +91,7 @@ def interrupt_and_check(
         os.killpg(proc.pid, sig)
     else:
         proc.send_signal(sig)
-    try:
-        proc.wait(timeout=BOUND_S)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=BOUND_S)
     left = {name: pid for name, pid in started.items() if running(pid)}
     assert left == {}, f"processes left behind after {sig.name}: {left}"
     assert list((var / "run").glob("*.pid")) == []
@@ -103,28 +102,60 @@ def owner_argv(var: Path, ports: Ports) -> list[str]:
     return [sys.executable, "-m", "tests.support.stack_owner", str(var), json.dumps(asdict(ports))]
 
 
-def spawn(argv: list[str], **env: str) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in a session of its own (so a signal to its group reaches no one else)."""
-    return subprocess.Popen(
-        argv,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, **env},
-    )
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def var() -> Iterator[Path]:
+    """A stack folder under ``var/`` (PostgreSQL runs as the postgres user, who cannot enter pytest's tmp_path)."""
+    path = ROOT / "var" / f"interrupt-{uuid.uuid4().hex[:8]}"
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Start a command in a session of its own (so a signal to its group reaches no one else); whatever happens in
+    the test, it is stopped at the end (SIGTERM, which stops what it started, then SIGKILL)."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(argv: list[str], **env: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **env},
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=BOUND_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.mark.parametrize(
     ("sig", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "kill"]
 )
 def test_an_interrupted_benchmark_stops_the_stack_it_started(
-    tmp_path: Path, sig: signal.Signals, group: bool
+    var: Path, spawn: Spawn, sig: signal.Signals, group: bool
 ) -> None:
-    ports, var = free_ports(), tmp_path / "var"
+    ports = free_ports()
     proc = spawn(owner_argv(var, ports))
-    wait_for_line(proc, b"up")
+    wait_for_line(proc, b"STACK-OWNER-UP")
     interrupt_and_check(proc, sig, group=group, var=var, expect=OWNED)
     assert not any(port_open(p) for p in (ports.postgres, ports.smtp, ports.mynaportal))
 
@@ -133,9 +164,9 @@ def test_an_interrupted_benchmark_stops_the_stack_it_started(
     ("sig", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "kill"]
 )
 def test_an_interrupted_benchmark_run_lets_its_benchmark_stop_the_stack(
-    tmp_path: Path, sig: signal.Signals, group: bool
+    var: Path, spawn: Spawn, sig: signal.Signals, group: bool
 ) -> None:
-    ports, var = free_ports(), tmp_path / "var"
+    ports = free_ports()
     runner = textwrap.dedent(
         f"""
         import sys
@@ -147,12 +178,17 @@ def test_an_interrupted_benchmark_run_lets_its_benchmark_stop_the_stack(
         """
     )
     proc = spawn([sys.executable, "-c", runner])
-    wait_for_line(proc, b"up")
+    wait_for_line(proc, b"STACK-OWNER-UP")
     interrupt_and_check(proc, sig, group=group, var=var, expect=OWNED)
     assert proc.returncode != 0
 
 
-def test_an_interrupted_test_session_stops_its_infrastructure(infra: Infra, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "kill"]
+)
+def test_an_interrupted_test_session_stops_its_infrastructure(
+    infra: Infra, tmp_path: Path, spawn: Spawn, sig: signal.Signals, group: bool
+) -> None:
     offset = int(os.environ.get("RAS_TEST_PORT_OFFSET", "0")) + 47  # apart from this session's own ports
     var = ROOT / "var" / f"test-{offset}"
     child = tmp_path / "test_child_session.py"
@@ -163,7 +199,7 @@ def test_an_interrupted_test_session_stops_its_infrastructure(infra: Infra, tmp_
 
 
             def test_waits_to_be_interrupted(infra):
-                print("session-up", flush=True)
+                print("CHILD-SESSION-UP", flush=True)
                 time.sleep(600)
             """
         )
@@ -172,6 +208,6 @@ def test_an_interrupted_test_session_stops_its_infrastructure(infra: Infra, tmp_
     argv += ["-p", "tests.conftest", "-s", "-q", "-p", "no:cacheprovider", str(child)]
     # The session's Kafka is shared (starting a second broker is slow); PostgreSQL and SMTP are the child's own.
     proc = spawn(argv, RAS_TEST_PORT_OFFSET=str(offset), RAS_TEST_KAFKA_BOOTSTRAP=infra.stack.kafka_bootstrap)
-    wait_for_line(proc, b"session-up")
-    interrupt_and_check(proc, signal.SIGINT, group=True, var=var, expect={"postgres", "smtp"})
+    wait_for_line(proc, b"CHILD-SESSION-UP")
+    interrupt_and_check(proc, sig, group=group, var=var, expect={"postgres", "smtp"})
     assert not port_open(25432 + offset) and not port_open(2525 + offset)
