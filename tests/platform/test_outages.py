@@ -1,7 +1,8 @@
 """Outages of a consumer's own database and of the SMTP server: nothing is dead-lettered, no mail is lost or doubled.
 
-PostgreSQL of the test session is killed with SIGKILL in the middle of a burst of application-submitted events and
-started again; the notifications service runs in-process against the real broker, database and an SMTP server.
+The test session's PostgreSQL, or its SMTP catcher, is killed with SIGKILL in the middle of a burst of
+application-submitted events and started again; the notifications service runs in-process against the real
+broker, database and SMTP server.
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from notifications.adapters.orm import email_delivery
 from notifications.config import DeliverySettings, NotificationsSettings, SmtpSettings
+from notifications.entrypoints.consumers import CONSUMER
 from notifications.main import create_app
-from shared.events import ApplicationSubmitted, Recipient
+from notifications.service_layer.deliveries import DeliveryWorker
+from notifications.service_layer.mails import consumed_events
+from shared.events import ApplicationSubmitted, EmailDelivered, EmailFailed, Recipient
 from shared.messaging.dlq import lag, read_dead_letters
 from shared.service import ServiceRuntime
 from shared.settings import MessagingSettings
 from tests.notifications.bus import publish
+from tests.notifications.maildir import count_containing, mails_containing
 from tests.notifications.smtp_server import TestSmtpServer
 from tests.support.apps import Infra, eventually, running
 from tests.support.kafka import settle
@@ -33,12 +38,12 @@ pytestmark = pytest.mark.integration
 TOPIC = ApplicationSubmitted.topic()
 
 
-def burst(run: str, start: int, count: int) -> list[ApplicationSubmitted]:
+def burst(run: str, start: int, count: int, *, prefix: str = "pg") -> list[ApplicationSubmitted]:
     """Return ``count`` accepted submissions, each with one applicant whose address names the run."""
     return [
         ApplicationSubmitted(
             application_id=uuid.uuid4(),
-            recipients=[Recipient(email=f"pg-{run}-{i}@example.jp", locale="ja")],
+            recipients=[Recipient(email=f"{prefix}-{run}-{i}@example.jp", locale="ja")],
             provisional_receipt_number=f"P-{run}-{i}",
             procedures=["extension"],
             status_of_residence="student",
@@ -48,6 +53,24 @@ def burst(run: str, start: int, count: int) -> list[ApplicationSubmitted]:
         )
         for i in range(start, start + count)
     ]
+
+
+async def drained(infra: Infra, runtime: ServiceRuntime) -> None:
+    """Wait until the running notifications service has handled every event already on its topics and sent every
+    queued mail: Kafka keeps its data between sessions, so events of earlier tests may still wait for the
+    ``notifications`` group, and the outage must hit this test's burst, not that backlog."""
+
+    async def nothing_left() -> bool:
+        for event_type in consumed_events():
+            if sum((await lag(infra.stack.kafka_bootstrap, event_type.topic(), CONSUMER)).values()):
+                return False
+        async with runtime.sessions() as session:
+            waiting = await session.scalar(
+                select(func.count()).where(email_delivery.c.status.in_(("pending", "sending")))
+            )
+        return waiting == 0
+
+    await eventually(nothing_left, timeout=240, interval=1)
 
 
 @pytest.fixture
@@ -88,6 +111,7 @@ class Remember(logging.Handler):
         return any(words in m for m in self.messages)
 
 
+@pytest.mark.timeout(600)  # the backlog of earlier sessions may have to drain first
 async def test_a_database_killed_mid_burst_dead_letters_nothing_and_every_receipt_arrives_once(
     infra: Infra, postgres_back: None
 ) -> None:
@@ -123,6 +147,7 @@ async def test_a_database_killed_mid_burst_dead_letters_nothing_and_every_receip
     try:
         with consumer_log:
             async with running(app) as client:
+                await drained(infra, runtime)
                 await publish(infra.stack.kafka_bootstrap, *first)
                 await eventually(lambda: received() >= 3, timeout=90, interval=0.02)
                 await asyncio.to_thread(infra.stack.proc("postgres").stop, kill=True)  # kill -9
@@ -214,3 +239,82 @@ def operator(infra: Infra) -> dict[str, str]:
         Principal(user_id=uuid.uuid4(), roles=frozenset({"operator"}), bureau="tokyo")
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def smtp_back(infra: Infra) -> Iterator[None]:
+    """Whatever the test does to the session's SMTP catcher, it runs again afterwards."""
+    if infra.stack.external_smtp:
+        pytest.fail(
+            "this test kills the SMTP server: run it with the session's own (unset RAS_TEST_SMTP_PORT)"
+        )
+    try:
+        yield
+    finally:
+        if infra.stack.proc("smtp").pid() is None:
+            infra.stack.start_smtp()
+
+
+@pytest.mark.timeout(600)  # the backlog of earlier sessions may have to drain first
+async def test_an_smtp_server_killed_mid_burst_loses_no_mail_fails_none_and_dead_letters_nothing(
+    infra: Infra, smtp_back: None
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    mail_dir = infra.stack.mail_dir
+    app = create_app(
+        NotificationsSettings(
+            **infra.common("notifications"),
+            smtp=SmtpSettings(host="127.0.0.1", port=infra.stack.ports.smtp, timeout_s=2),
+            delivery=DeliverySettings(
+                poll_interval_s=0.2,
+                backoff_base_s=0.2,
+                backoff_max_s=1.0,
+                outage_backoff_max_s=1.0,
+                concurrency=2,
+                lease_s=4,
+                max_attempts=2,  # were the outage counted, most of the burst would fail for good
+            ),
+        )
+    )
+    runtime: ServiceRuntime = app.state.runtime
+    worker: DeliveryWorker = app.state.delivery_worker
+    events = burst(run, 0, 50, prefix="smtp")
+    first, second = events[:30], events[30:]
+    ids = [e.application_id for e in events]
+    async with running(app):
+        await drained(infra, runtime)
+        await publish(infra.stack.kafka_bootstrap, *first)
+        await eventually(lambda: count_containing(mail_dir, run) >= 3, timeout=90, interval=0.02)
+        await asyncio.to_thread(infra.stack.proc("smtp").stop, kill=True)  # kill -9
+        assert count_containing(mail_dir, run) < 50, "the outage must hit the burst"
+        await publish(infra.stack.kafka_bootstrap, *second)
+        await eventually(lambda: worker.paused, timeout=60)
+        await settle(4)  # many probes fail meanwhile; none may fail a mail
+        await asyncio.to_thread(infra.stack.start_smtp)
+
+        async def all_delivered() -> list[Any] | None:
+            async with runtime.sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(email_delivery).where(email_delivery.c.application_id.in_(ids))
+                    )
+                ).all()
+            return list(rows) if len(rows) == 50 and all(r.status == "delivered" for r in rows) else None
+
+        rows = await eventually(all_delivered, timeout=120)
+    mails = mails_containing(mail_dir, run)
+    expected = {f"smtp-{run}-{i}@example.jp" for i in range(50)}
+    assert {str(m["To"]) for m in mails} == expected, "every accepted submission got its receipt"
+    per_recipient = {to: {m["Message-ID"] for m in mails if str(m["To"]) == to} for to in expected}
+    assert all(len(mids) == 1 for mids in per_recipient.values()), "no one got two different mails"
+    # A copy (same Message-ID) can only come from a send in flight when the server died after keeping the mail
+    # but before its 250 reached us: at most one per sending slot.
+    assert 0 <= len(mails) - 50 <= 2
+    assert all(r.attempts <= 2 for r in rows), "the outage did not count towards any mail's attempts"
+    dead = [
+        d
+        for topic in (TOPIC, EmailDelivered.topic(), EmailFailed.topic())
+        for d in await read_dead_letters(infra.stack.kafka_bootstrap, topic)
+        if run.encode() in d.value
+    ]
+    assert dead == [], "nothing was dead-lettered"

@@ -71,6 +71,11 @@ class MessagingSettings(BaseModel):
             raise ValueError("MESSAGING__CONSUMER_HOLD_S must be between 0 and 240 seconds")
         if self.consumer_transient_backoff_max_s <= 0 or self.consumer_backoff_s <= 0:
             raise ValueError("MESSAGING__CONSUMER_BACKOFF_S and ..._TRANSIENT_BACKOFF_MAX_S must be positive")
+        if self.consumer_transient_backoff_max_s >= self.consumer_hold_s:
+            raise ValueError(
+                "MESSAGING__CONSUMER_TRANSIENT_BACKOFF_MAX_S must be below MESSAGING__CONSUMER_HOLD_S, or a held "
+                "message would go back to Kafka at once, again and again, without waiting"
+            )
         return self
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shared.failures import DependencyUnavailable, is_transient
+from shared.settings import MessagingSettings
 
 pytestmark = pytest.mark.unit
 
@@ -95,3 +96,10 @@ def test_a_content_error_raised_from_an_outage_is_still_an_outage() -> None:
 )
 def test_an_error_about_the_message_itself_is_not_transient(error: BaseException) -> None:
     assert not is_transient(error)
+
+
+def test_a_hold_shorter_than_the_backoff_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="below MESSAGING__CONSUMER_HOLD_S"):
+        MessagingSettings(consumer_transient_backoff_max_s=60, consumer_hold_s=30)
+    with pytest.raises(ValidationError, match="between 0 and 240"):
+        MessagingSettings(consumer_hold_s=400)  # a member held that long would be dropped from its group
