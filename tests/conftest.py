@@ -14,7 +14,7 @@ from tests.support.stack import ROOT, TestStack
 
 from localstack import raise_on_termination  # isort: skip  (deploy/ is on sys.path through tests.support.stack)
 
-SERVICES = ("identity", "applications", "attachments", "notifications")
+SERVICES = ("identity", "applications", "attachments", "notifications", "web")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

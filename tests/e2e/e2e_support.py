@@ -64,6 +64,9 @@ def e2e_ports(offset: int) -> Ports:
         card_gateway=base + 105,
         ocsp=base + 110,
         mynaportal=base + 199,
+        gateway=base + 80,
+        gateway_tls=base + 443,
+        web=base + 100,
     )
 
 

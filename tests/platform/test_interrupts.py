@@ -43,6 +43,9 @@ def free_ports() -> Ports:
         card_gateway=free_port(),
         ocsp=free_port(),
         mynaportal=free_port(),
+        gateway=free_port(),
+        gateway_tls=free_port(),
+        web=free_port(),
         checkers=0,
     )
 

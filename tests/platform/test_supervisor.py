@@ -51,6 +51,9 @@ def test_the_supervisor_restarts_a_killed_service_gives_up_after_its_limit_and_d
         card_gateway=free_port(),
         ocsp=free_port(),
         mynaportal=free_port(),
+        gateway=free_port(),
+        gateway_tls=free_port(),
+        web=free_port(),
         checkers=0,
     )
     stack = Stack(tmp_path / "var", ports)
