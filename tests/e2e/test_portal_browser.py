@@ -7,8 +7,10 @@ sideways. The applicant is a real registered account with a real draft on the ru
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,7 +23,16 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from shared.testing.jpki import TestPki
-from tests.e2e.e2e_support import PASSWORD, new_card, random_bureau, random_email, register_and_sign_in, url
+from tests.e2e.e2e_support import (
+    PASSWORD,
+    b64,
+    new_card,
+    random_bureau,
+    random_email,
+    register_and_sign_in,
+    url,
+    wait_for_mail,
+)
 from tests.e2e.test_journey import extension_draft, japan_today
 from tests.support.stack import ROOT, Stack
 
@@ -83,6 +94,7 @@ def look(driver: webdriver.Chrome, name: str, width: int) -> None:
     assert not small, f"{name} ({lang}, {width}px): targets under 44 px: {small}"
 
 
+@pytest.mark.timeout(900)  # 16 pages, each measured at two widths with axe-core, on a busy 2-core machine
 def test_an_applicant_reads_the_start_page_signs_in_and_finds_the_application_in_both_languages(
     stack: Stack, pki: TestPki, driver: webdriver.Chrome
 ) -> None:
@@ -141,3 +153,57 @@ def test_the_portal_pages_carry_the_gateways_strict_policy(stack: Stack) -> None
         css = client.get(stylesheet)
     assert css.status_code == 200 and "--color-primitive-blue-900" in css.text
     assert "immutable" in css.headers["cache-control"]
+
+
+@pytest.mark.timeout(600)
+def test_the_set_up_link_in_the_mail_opens_the_page_that_sets_the_password_and_shows_the_auth_id(
+    stack: Stack, pki: TestPki, driver: webdriver.Chrome
+) -> None:
+    address = random_email("portal-setup")
+    card = new_card(pki)
+    with httpx.Client(timeout=30) as client:
+        challenge = client.post(
+            url(stack, "identity", "/api/identity/card-challenges"), json={"purpose": "registration"}
+        ).json()
+        registered = client.post(
+            url(stack, "identity", "/api/identity/registrations"),
+            json={
+                "attempt_id": challenge["attempt_id"],
+                "challenge_id": challenge["challenge_id"],
+                "certificate": b64(card.cert_der("auth")),
+                "signature": b64(card.sign("auth", base64.b64decode(challenge["challenge"]))),
+                "category": "foreign_national",
+                "email": address,
+                "locale": "ja",
+                "agreed_to_terms": True,
+            },
+        )
+        assert registered.status_code == 201, registered.text
+    mail = wait_for_mail(stack, address, "password_setup")
+    link = re.search(r"https?://\S+/password-setup\?token=[A-Za-z0-9_\-]+", mail.text)
+    assert link and link[0].startswith(stack.public_url), mail.text
+
+    driver.delete_all_cookies()
+    driver.get(f"{stack.public_url}/language/ja?next=/")  # the mail was in Japanese; so is the page
+    driver.get(link[0])
+    assert driver.current_url == f"{stack.public_url}/password-setup"  # the token left the address bar
+    for width in WIDTHS:
+        look(driver, "password-setup", width)
+    driver.find_element(By.ID, "password").send_keys("short")
+    driver.find_element(By.ID, "confirm").send_keys("short")
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert driver.find_elements(By.CLASS_NAME, "error-summary")
+    for width in WIDTHS:
+        look(driver, "password-setup-errors", width)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "confirm").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    auth_id = driver.find_element(By.CLASS_NAME, "panel__id").text
+    for width in WIDTHS:
+        look(driver, "password-set", width)
+    mailed = wait_for_mail(stack, address, "auth_id_issued")
+    assert auth_id and auth_id in mailed.text
+
+    driver.get(link[0])  # the same link again: already used, with the way forward
+    assert driver.find_element(By.TAG_NAME, "h1").text == "このリンクはもう使われています"
+    look(driver, "link-used", 360)

@@ -95,6 +95,7 @@ class FakeServices:
     def __init__(self) -> None:
         self.calls: list[httpx.Request] = []
         self.down = False
+        self.passwords_set = 0
 
     def transport(self) -> httpx.MockTransport:
         """The transport the portal's API client uses in tests."""
@@ -116,6 +117,42 @@ class FakeServices:
                     "The authentication ID or the password is wrong.",
                 )
             return httpx.Response(201, json=self.tokens("first"))
+        if path == "/api/identity/link-checks":
+            token = json.loads(request.content)["token"]
+            if token == "good":
+                return httpx.Response(200, json={"expires_at": "2026-12-29T00:00:00+00:00"})
+            if token == "old":
+                return problem(410, "link.expired", "期限切れです。", "The link has expired.")
+            return problem(404, "link.unknown", "リンクが違います。", "Unknown link.")
+        if path in ("/api/identity/password-setups", "/api/identity/password-resets/completions"):
+            body = json.loads(request.content)
+            if body["token"] != "good":
+                return problem(410, "link.used", "使用済みです。", "The link was used.")
+            if len(body["password"]) < 12:
+                response = problem(
+                    422, "password.rejected", "パスワードが条件に合いません。", "The password breaks rules."
+                )
+                payload = json.loads(response.content)
+                payload["reasons"] = [
+                    {
+                        "code": "password.too_short",
+                        "field": "password",
+                        "message_ja": "12文字以上にしてください。",
+                        "message_en": "Use at least 12 characters.",
+                    }
+                ]
+                return httpx.Response(422, json=payload)
+            self.passwords_set += 1
+            return httpx.Response(
+                201,
+                json={
+                    "user_id": str(uuid.UUID(int=1)),
+                    "auth_id": "K7Q2M9X4",
+                    "password_expires_at": "2027-11-29T00:00:00+00:00",
+                },
+            )
+        if path == "/api/identity/password-resets":
+            return httpx.Response(202, json={"message_ja": "送りました。", "message_en": "Sent."})
         if path == "/api/identity/sessions/refresh":
             return httpx.Response(200, json=self.tokens("second"))
         if path == "/api/identity/sessions/sign-out":

@@ -1,31 +1,18 @@
-"""Every message of the portal is in the Japanese and the English catalogue (Babel extraction over the code)."""
+"""Every message of the portal is in the Japanese and the English catalogue (Babel extraction over the code;
+``python -m web.catalogue`` brings the catalogues in step)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from babel.messages.extract import extract_from_dir
+
+from web.catalogue import extract
 from web.i18n import LANGUAGES, LOCALE_DIR, catalogue
 
 pytestmark = pytest.mark.unit
 
-SOURCE = Path(__file__).resolve().parents[2] / "services" / "web" / "src" / "web"
-METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-OPTIONS = {"**/templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
-
-
-def used_messages() -> set[str]:
-    """Every message id the code and the templates use (``_``, ``gettext`` and ``N_``)."""
-    keywords = {"_": None, "gettext": None, "N_": None}
-    found = set()
-    for _, _, message, _, _ in extract_from_dir(str(SOURCE), METHODS, OPTIONS, keywords=keywords):
-        found.add(message if isinstance(message, str) else message[0])
-    return found
-
 
 def test_every_message_has_a_japanese_and_an_english_text() -> None:
-    used = used_messages()
+    used = set(extract())
     assert len(used) > 50
     for language in LANGUAGES:
         messages = catalogue(language).messages

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from web.sessions import PostgresSessionStore, new_cookie
 
 from shared.db import create_engine
 from tests.support.apps import Infra
+from web.sessions import PostgresSessionStore, new_cookie
 
 pytestmark = pytest.mark.integration
 

@@ -127,6 +127,30 @@ class Api:
         result: dict[str, Any] = await self.call("identity", "GET", "/api/identity/me", ctx, token=token)
         return result
 
+    async def check_link(self, ctx: CallContext, token: str, purpose: str) -> dict[str, Any]:
+        """Whether an e-mailed link still works (``password_setup`` or ``password_reset``)."""
+        result: dict[str, Any] = await self.call(
+            "identity", "POST", "/api/identity/link-checks", ctx, json={"token": token, "purpose": purpose}
+        )
+        return result
+
+    async def set_password(
+        self, ctx: CallContext, token: str, password: str, *, reset: bool
+    ) -> dict[str, Any]:
+        """Set the first password (set-up link) or a new one (reset link): the 認証ID comes back."""
+        path = "/api/identity/password-resets/completions" if reset else "/api/identity/password-setups"
+        result: dict[str, Any] = await self.call(
+            "identity", "POST", path, ctx, json={"token": token, "password": password}
+        )
+        return result
+
+    async def request_reset(self, ctx: CallContext, email: str) -> dict[str, Any]:
+        """E-mail a reset link (the same answer for known and unknown addresses)."""
+        result: dict[str, Any] = await self.call(
+            "identity", "POST", "/api/identity/password-resets", ctx, json={"email": email}
+        )
+        return result
+
     # ------------------------------------------------------------------ applications
     async def applications(self, ctx: CallContext, token: str, page: int = 1) -> dict[str, Any]:
         """申請情報検索: my applications and those of the people I act for."""

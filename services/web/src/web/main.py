@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import create_engine, ping
 from shared.telemetry import configure_logging
-from web import assets
+from web import assets, links
 from web.api import Api, ServiceUnavailable
 from web.config import WebSettings
 from web.i18n import format_day, format_time
@@ -68,6 +68,7 @@ def create_app(
     app.state.api = api
     app.state.templates = env
     app.include_router(router)
+    app.include_router(links.router)
     app.mount("/static", StaticFiles(directory=DIST), name="static")
 
     @app.get("/alive", include_in_schema=False)

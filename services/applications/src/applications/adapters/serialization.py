@@ -154,7 +154,13 @@ def dump_application(app: Application) -> dict[str, Any]:
         "over_10mb_declared": app.over_10mb_declared,
         "review_outcome": _dump_outcome(app.review_outcome),
         "history": [
-            {"state": h.state.value, "at": _dt(h.at), "actor_id": h.actor_id, "note": h.note}
+            {
+                "state": h.state.value,
+                "at": _dt(h.at),
+                "actor_id": h.actor_id,
+                "note": h.note,
+                **({"channel": h.channel} if h.channel else {}),
+            }
             for h in app.history
         ],
         "rounds": [
@@ -165,6 +171,7 @@ def dump_application(app: Application) -> dict[str, Any]:
                 "requested_documents": [
                     {"description": d.description, "kind": d.kind} for d in r.requested_documents
                 ],
+                **({"deadline": r.deadline.isoformat()} if r.deadline else {}),
             }
             for r in app.rounds
         ],
@@ -180,7 +187,13 @@ def load_application(data: dict[str, Any]) -> Application:
         at = _to_dt(h["at"])
         assert at is not None
         history.append(
-            HistoryEntry(state=ApplicationState(h["state"]), at=at, actor_id=h["actor_id"], note=h["note"])
+            HistoryEntry(
+                state=ApplicationState(h["state"]),
+                at=at,
+                actor_id=h["actor_id"],
+                note=h["note"],
+                channel=h.get("channel"),
+            )
         )
     rounds = []
     for r in data["rounds"]:
@@ -192,6 +205,7 @@ def load_application(data: dict[str, Any]) -> Application:
                 opened_at=opened,
                 closed_at=_to_dt(r["closed_at"]),
                 requested_documents=tuple(RequestedDocument(**d) for d in r["requested_documents"]),
+                deadline=date.fromisoformat(r["deadline"]) if r.get("deadline") else None,
             )
         )
     return Application(

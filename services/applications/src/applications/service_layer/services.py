@@ -7,6 +7,7 @@ officer role and see only the officer's bureau. An application the caller may no
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import uuid
@@ -23,11 +24,13 @@ from applications.adapters.repository import (
     SqlAlchemyApplicationRepository,
     summary_of_round,
 )
-from applications.domain.application import Application
+from applications.domain.application import Application, CaseChangeReport, FactChange
 from applications.domain.clock import Clock, japan_today
 from applications.domain.eligibility import application_status
+from applications.domain.errors import InvalidTransition
 from applications.domain.forms import FormValidation
 from applications.domain.receipt_numbers import format_receipt_number
+from applications.domain.states import Audience, allowed_actions
 from applications.domain.values import (
     Applicant,
     Filer,
@@ -70,6 +73,27 @@ class NewDraft:
     applicant_email: str | None = None
     applicant_locale: str | None = None
     bureau: str | None = None
+
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class CaseUpdate:
+    """Step-1 facts to change on a draft; a fact left at ``UNSET`` keeps its value, None clears it."""
+
+    procedures: tuple[ProcedureRequest, ...] | None = None
+    current_status: StatusSelection | None = _UNSET
+    period_of_stay_expires_on: date | None = _UNSET
+    requested_status: StatusSelection | None = _UNSET
+    applicant_email: str | None = _UNSET
+    applicant_locale: str | None = _UNSET
+    bureau: str | None = None
+
+    @staticmethod
+    def unset() -> Any:
+        """Return the marker of a fact left as it is."""
+        return _UNSET
 
 
 @dataclass(frozen=True)
@@ -190,6 +214,7 @@ class ApplicationService:
         officer: bool = False,
         if_match: int | None = None,
         version_required: bool = False,
+        on_record: Callable[[ApplicationRecord], None] | None = None,
     ) -> tuple[ApplicationView, Any]:
         """Run one change in one transaction and return the application as it now is, with the change's result."""
         bureau = self._officer_bureau(principal) if officer else None
@@ -204,9 +229,17 @@ class ApplicationService:
                 raise errors.not_found()
             self._check_version(record, if_match, required=version_required)
             attachments = await repo.attachments(record.id)
-            result = change(record.application, repo, attachments)
-            if inspect.isawaitable(result):
-                result = await result
+            if on_record is not None:
+                on_record(record)
+            try:
+                result = change(record.application, repo, attachments)
+                if inspect.isawaitable(result):
+                    result = await result
+            except InvalidTransition as exc:  # name only what this caller may do now
+                audience: Audience = "officer" if officer else "applicant"
+                raise InvalidTransition(
+                    current=exc.current, action=exc.action, allowed=allowed_actions(exc.current, audience)
+                ) from None
             await repo.save(record)
             await self._publish(session, repo, record)
             return ApplicationView(record, attachments), result
@@ -404,6 +437,59 @@ class ApplicationService:
         view, _ = await self._change(principal, application_id, change, if_match=if_match)
         return view
 
+    async def change_case(
+        self, principal: Principal, application_id: uuid.UUID, update: CaseUpdate, *, if_match: int | None
+    ) -> tuple[ApplicationView, CaseChangeReport]:
+        """Change step-1 facts of a draft: eligibility again, later fields checked, the change reported."""
+
+        records: list[
+            ApplicationRecord
+        ] = []  # the locked record, for the bureau it keeps beside the aggregate
+
+        def keep(new: Any, old: Any) -> Any:
+            return old if new is _UNSET else new
+
+        async def change(
+            app: Application, repo: SqlAlchemyApplicationRepository, _: list[AttachmentRecord]
+        ) -> CaseChangeReport:
+            case, applicant = app.case, app.case.applicant
+            email = keep(update.applicant_email, applicant.email)
+            locale = keep(update.applicant_locale, applicant.locale)
+            if update.applicant_email is not _UNSET and email is None:
+                contact = await repo.contact(uuid.UUID(applicant.person_id)) if applicant.person_id else None
+                if contact is not None:
+                    email, locale = contact.email, locale or contact.locale
+            new_case = dataclasses.replace(
+                case,
+                procedures=update.procedures or case.procedures,
+                requested_status=keep(update.requested_status, case.requested_status),
+                applicant=dataclasses.replace(
+                    applicant,
+                    current_status=keep(update.current_status, applicant.current_status),
+                    period_of_stay_expires_on=keep(
+                        update.period_of_stay_expires_on, applicant.period_of_stay_expires_on
+                    ),
+                    email=email,
+                    locale=locale,
+                ),
+            )
+            report = app.change_case(new_case, reference=self.reference, clock=self.clock)
+            if update.bureau and update.bureau != records[0].bureau:
+                changed = (*report.changed, FactChange("bureau", records[0].bureau, update.bureau))
+                records[0].bureau = update.bureau
+                report = dataclasses.replace(report, changed=changed)
+            return report
+
+        view, report = await self._change(
+            principal,
+            application_id,
+            change,
+            if_match=if_match,
+            version_required=True,
+            on_record=records.append,
+        )
+        return view, report
+
     # -- back office --------------------------------------------------------------------------------------
     async def officer_action(
         self,
@@ -415,8 +501,11 @@ class ApplicationService:
         requested_documents: Sequence[RequestedDocument] = (),
         note: str | None = None,
         tracking_number: str | None = None,
+        deadline: date | None = None,
+        channel: str | None = None,
     ) -> ApplicationView:
-        """Apply one back-office action (start review, return, complete review, dispatch, refuse, close)."""
+        """Apply one back-office action (start review, return, documents received, complete review, dispatch,
+        refuse, close)."""
         actor = str(principal.user_id)
 
         def change(app: Application, *_: Any) -> None:
@@ -424,7 +513,11 @@ class ApplicationService:
             if action == "start_review":
                 app.start_review(actor_id=actor, clock=clock)
             elif action == "return":
-                app.return_for_documents(requested_documents, actor_id=actor, clock=clock, note=note)
+                app.return_for_documents(
+                    requested_documents, actor_id=actor, clock=clock, note=note, deadline=deadline
+                )
+            elif action == "documents_received":
+                app.record_documents_received(channel or "", actor_id=actor, clock=clock, note=note)
             elif action == "complete_review":
                 app.complete_review(actor_id=actor, reference=self.reference, clock=clock)
             elif action == "dispatch_card":
