@@ -23,7 +23,18 @@ from localstack import Ports, Stack, raise_on_termination  # noqa: E402
 __all__ = ["OUT", "ROOT", "bench_stack", "raise_on_termination", "rss_mb", "running_stack", "summary", "wrk"]
 
 # How services (and the bare baseline) are served: the same as deploy/localstack.py's start_service.
-PYTHON_ARGS = ["--host", "127.0.0.1", "--no-access-log"]
+# The services run through shared.serve with shared.http.uvicorn_limits(); the bare baseline gets the same.
+PYTHON_ARGS = [
+    "--host",
+    "127.0.0.1",
+    "--no-access-log",
+    "--http",
+    "h11",
+    "--h11-max-incomplete-event-size",
+    "16384",
+    "--timeout-keep-alive",
+    "5",
+]
 
 
 def bench_stack(*, fresh: bool = False) -> Stack:

@@ -660,6 +660,10 @@ class Stack:
             env["IDENTITY_REVOCATION__BACKEND"] = "ocsp"
             env["IDENTITY_REVOCATION__OCSP_URL"] = f"http://127.0.0.1:{self.ports.ocsp}/ocsp"
             env["IDENTITY_WEB_BASE_URL"] = os.environ.get("RAS_WEB_BASE_URL", self.public_url)
+            # The gateway and the portal reach identity over loopback and set X-Forwarded-For to the browser's
+            # address (the gateway replaces what the client sent); services listen on loopback only, so no
+            # remote client is a loopback peer (docs/adr/0011).
+            env["IDENTITY_TRUSTED_PROXIES"] = '["127.0.0.1", "::1"]'
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = "127.0.0.1"
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
@@ -683,14 +687,16 @@ class Stack:
             [
                 PYTHON,
                 "-m",
-                "uvicorn",
-                "--factory",
+                "shared.serve",  # uvicorn with the header, keep-alive and body limits of shared.http
                 f"{module}:app_from_env",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
                 "--no-access-log",
+                # Never let uvicorn rewrite the client address from X-Forwarded-For (its default believes any
+                # loopback peer): identity trusts the header only from IDENTITY_TRUSTED_PROXIES (docs/adr/0011).
+                "--no-proxy-headers",
                 "--timeout-graceful-shutdown",
                 "20",
             ],

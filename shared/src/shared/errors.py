@@ -62,6 +62,11 @@ def problem(error: AppError) -> JSONResponse:
 
 
 _HTTP_CODES: dict[int, tuple[str, str, str]] = {
+    400: (
+        "request.malformed",
+        "送信されたデータを読み取れませんでした。形式（JSON など）を確認して送り直してください。",
+        "The request body could not be read. Check its format (e.g. JSON) and send it again.",
+    ),
     401: (
         "auth.required",
         "サインインが必要です。サインインしてからやり直してください。",
@@ -74,6 +79,11 @@ _HTTP_CODES: dict[int, tuple[str, str, str]] = {
         "Not found. Check the address.",
     ),
     405: ("request.method_not_allowed", "この方法では操作できません。", "This method is not allowed here."),
+    408: (
+        "request.timeout",
+        "データの受信に時間がかかりすぎたため中断しました。通信環境を確認して送り直してください。",
+        "The request took too long to arrive. Check your connection and send it again.",
+    ),
     413: ("request.too_large", "送信されたデータが大きすぎます。", "The request is too large."),
 }
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -18,11 +19,13 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.auth import TokenVerifier
+from shared.auth import RevocationList, TokenVerifier
 from shared.db import create_engine, ping, session_factory
 from shared.errors import install_error_handlers
+from shared.http import guard
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, backlog
+from shared.revocations import RevocationFeed
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, tracer_provider
 
@@ -48,8 +51,22 @@ class ServiceRuntime:
             if relay
             else None
         )
+        self.revocations = RevocationList()
         self.verifier = TokenVerifier(
-            settings.auth.public_key(), issuer=settings.auth.issuer, audience=settings.auth.audience
+            settings.auth.public_key(),
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            revocations=self.revocations,
+        )
+        self.revocation_feed: RevocationFeed | None = (
+            RevocationFeed(
+                settings.kafka,
+                self.revocations,
+                client_id=f"{name}-revocations",
+                lookback=timedelta(seconds=settings.auth.revocation_lookback_s),
+            )
+            if settings.auth.revocation_feed
+            else None
         )
         self.background: list[Callable[[], Any]] = []
 
@@ -114,13 +131,21 @@ def build_app(
     *,
     title: str,
     routers: list[APIRouter],
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """Return the FastAPI app of a service with lifespan, health, errors and tracing."""
+    """Return the FastAPI app of a service with lifespan, health, errors, tracing and the HTTP edge (shared.http).
+
+    ``body_limits`` raises the body limit of some routes, keyed ``"METHOD /path/template"``; every other route takes
+    ``settings.http.json_max_bytes``.
+    """
     configure_logging(runtime.name, runtime.settings.telemetry)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        if runtime.revocation_feed is not None:
+            # Before the first request: a token signed out before this process started is refused too.
+            await runtime.revocation_feed.start()
         tasks: list[asyncio.Task[Any]] = [asyncio.create_task(job()) for job in runtime.background]
         try:
             yield
@@ -128,6 +153,8 @@ def build_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if runtime.revocation_feed is not None:
+                await runtime.revocation_feed.stop()
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
@@ -146,4 +173,5 @@ def build_app(
         excluded_urls="alive,ready",
         exclude_spans=["receive", "send"],
     )
+    guard(app, runtime.settings.http, body_limits=body_limits)  # last: it wraps the finished middleware stack
     return app

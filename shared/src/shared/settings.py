@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.http import HttpLimits
+
 
 class KafkaSettings(BaseModel):
     """Where the Kafka broker is and how to talk to it."""
@@ -22,6 +24,15 @@ class AuthSettings(BaseModel):
     public_key_pem: str | None = None
     issuer: str = "ras-identity"
     audience: str = "ras"
+    revocation_feed: bool = Field(
+        True, description="follow identity's sessions-revoked topic and refuse tokens of ended sign-ins"
+    )
+    revocation_lookback_s: int = Field(
+        3660,
+        ge=60,
+        le=86_400,
+        description="how far back the feed starts: at least the longest token lifetime",
+    )
 
     @model_validator(mode="after")
     def _one_key(self) -> AuthSettings:
@@ -89,6 +100,7 @@ class ServiceSettings(BaseSettings):
     auth: AuthSettings
     telemetry: TelemetrySettings = TelemetrySettings()
     messaging: MessagingSettings = MessagingSettings()
+    http: HttpLimits = HttpLimits()
     public_base_url: str = "http://127.0.0.1:8000"
 
     @field_validator("database_url")

@@ -303,6 +303,7 @@ def test_fails_fast_when_a_conditional_field_depends_on_an_unknown_field(data_co
             "name": "extra",
             "label": {"ja": "追加", "en": "Extra"},
             "type": "text",
+            "max_length": 20,
             "required_when": {"field": "nowhere", "equals": "yes"},
         }
     )

@@ -15,14 +15,16 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity.config import IdentitySettings, JpkiSettings, RevocationSettings
+from identity.config import IdentitySettings, JpkiSettings, RateLimit, RateLimitSettings, RevocationSettings
+from identity.domain.auth_id import format_auth_id, generate_auth_id
 from shared.messaging.tables import outbox_message
 from shared.testing.jpki import Kind, TestCard, TestPki
-from tests.support.apps import Infra
+from tests.support.apps import Infra, eventually
 
 PEPPER = "identity-test-pepper-0123456789"
 WEB = "https://ras.example.jp"
 GOOD_PASSWORD = "Kasumigaseki-2026!"
+LIMITS = tuple(RateLimitSettings.model_fields)
 
 
 class FakeClock:
@@ -60,6 +62,8 @@ def identity_settings(infra: Infra, pki: TestPki, ocsp_url: str, **overrides: An
         "revocation": RevocationSettings(backend="ocsp", ocsp_url=ocsp_url),
         "web_base_url": WEB,
         "trusted_proxies": ["127.0.0.1"],
+        # Generous: the whole session registers from one address; tests of the limits tighten them.
+        "rate_limits": RateLimitSettings(**{name: RateLimit(limit=100_000, window_s=60) for name in LIMITS}),
         **overrides,
     }
     return IdentitySettings(**values)
@@ -73,6 +77,11 @@ def b64(data: bytes) -> str:
 def random_email(prefix: str = "user") -> str:
     """Return a unique address (the database is shared by the whole session)."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.jp"
+
+
+def unknown_auth_id() -> str:
+    """Return a well-formed 認証ID no account has (random, so failures of one test never lock another's)."""
+    return format_auth_id(generate_auth_id())
 
 
 def random_address() -> str:
@@ -130,6 +139,20 @@ async def outbox_events(
             .order_by(outbox_message.c.id)
         )
         return [dict(r.payload) for r in rows.all()]
+
+
+async def reset_events(
+    sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID | str
+) -> list[dict[str, Any]]:
+    """Wait until every queued reset request is worked off; return the account's reset events, oldest first."""
+
+    async def drained() -> bool:
+        async with sessions() as session:
+            left = (await session.execute(text("SELECT count(*) FROM password_reset_request"))).scalar_one()
+        return int(left) == 0
+
+    await eventually(drained, timeout=30)
+    return await outbox_events(sessions, "PasswordResetRequested", user_id)
 
 
 def token_of(url: str) -> str:

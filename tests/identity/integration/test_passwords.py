@@ -8,9 +8,9 @@ from shared.testing.jpki import TestPki
 from tests.identity.integration.conftest import Identity
 from tests.identity.integration.support import (
     bearer,
-    outbox_events,
     random_email,
     registered_user,
+    reset_events,
     sign_in,
     token_of,
 )
@@ -28,7 +28,7 @@ async def test_a_reset_link_sets_a_new_password_once_and_ends_every_sign_in(
     tokens = (await sign_in(identity.client, user.auth_id, user.password)).json()
     asked = await identity.client.post(RESETS, json={"email": user.email.upper()})
     assert asked.status_code == 202
-    events = await outbox_events(identity.services.sessions, "PasswordResetRequested", user.user_id)
+    events = await reset_events(identity.services.sessions, user.user_id)
     assert len(events) == 1 and events[0]["reset_url"].startswith(
         "https://ras.example.jp/password-reset?token="
     )
@@ -62,13 +62,13 @@ async def test_reset_requests_beyond_the_hourly_limit_are_silently_not_sent(
     user = await registered_user(identity.client, identity.app, live_pki.issue_card())
     answers = [await identity.client.post(RESETS, json={"email": user.email}) for _ in range(5)]
     assert {a.status_code for a in answers} == {202}
-    assert len(await outbox_events(identity.services.sessions, "PasswordResetRequested", user.user_id)) == 3
+    assert len(await reset_events(identity.services.sessions, user.user_id)) == 3
 
 
 async def test_a_reset_password_must_follow_the_rules(identity: Identity, live_pki: TestPki) -> None:
     user = await registered_user(identity.client, identity.app, live_pki.issue_card())
     await identity.client.post(RESETS, json={"email": user.email})
-    events = await outbox_events(identity.services.sessions, "PasswordResetRequested", user.user_id)
+    events = await reset_events(identity.services.sessions, user.user_id)
     token = token_of(events[-1]["reset_url"])
     weak = await identity.client.post(
         f"{RESETS}/completions", json={"token": token, "password": f"Aa1!{user.auth_id.replace('-', '')}"}

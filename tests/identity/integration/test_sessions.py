@@ -17,6 +17,7 @@ from tests.identity.integration.support import (
     random_address,
     registered_user,
     sign_in,
+    unknown_auth_id,
 )
 from tests.support.apps import Infra
 
@@ -48,7 +49,7 @@ async def test_a_wrong_password_or_unknown_auth_id_gives_the_same_refusal(
 ) -> None:
     user = await registered_user(identity.client, identity.app, live_pki.issue_card())
     wrong = await sign_in(identity.client, user.auth_id, "Wrong-password-123")
-    unknown = await sign_in(identity.client, "2345678923", user.password)
+    unknown = await sign_in(identity.client, unknown_auth_id(), user.password)
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["code"] == unknown.json()["code"] == "signin.invalid_credentials"
 
@@ -75,7 +76,7 @@ async def test_many_failures_from_one_address_block_that_address_only(
     user = await registered_user(identity.client, identity.app, live_pki.issue_card())
     address = random_address()
     for _ in range(20):
-        await sign_in(identity.client, "2345678923", "Wrong-password-1", address=address)
+        await sign_in(identity.client, unknown_auth_id(), "Wrong-password-1", address=address)
     blocked = await sign_in(identity.client, user.auth_id, user.password, address=address)
     assert blocked.status_code == 429 and blocked.json()["code"] == "signin.address_locked"
     assert int(blocked.headers["retry-after"]) > 0

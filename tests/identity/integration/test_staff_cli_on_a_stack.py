@@ -76,12 +76,12 @@ async def test_create_officer_reads_the_stack_env_and_is_idempotent_for_the_same
     user_id = re.search(r"user_id:\s+(\S+)", first.stdout)
     auth_id = re.search(r"認証ID:\s+(\S+)", first.stdout)
     assert user_id and auth_id and "set-up link" in first.stdout
-    assert f"{infra.stack.public_url}/" in first.stdout and "#token=" in first.stdout
+    assert f"{infra.stack.public_url}/" in first.stdout and "password-setup?token=" in first.stdout
 
     again = cli(stack_env, "--email", email.upper(), "--bureau", "TKY", "--role", "officer")
     assert again.returncode == 0, again.stderr
     assert f"user_id:   {user_id[1]}" in again.stdout and f"認証ID:    {auth_id[1]}" in again.stdout
-    assert "already exists" in again.stdout and "#token=" not in again.stdout
+    assert "already exists" in again.stdout and "?token=" not in again.stdout
     assert await accounts_and_links(infra, email) == (1, 1)
 
     other_bureau = cli(stack_env, "--email", email, "--bureau", "OSK", "--role", "officer")

@@ -94,3 +94,24 @@ def test_a_crl_for_an_anchor_that_is_not_configured_is_refused() -> None:
         build_revocation_checker(
             RevocationSettings(backend="crl", crl={"auth-2099": "/tmp/x.crl"}), loaded.jpki.anchors()
         )
+
+
+def test_no_proxy_is_trusted_unless_configured_and_entries_must_be_addresses_or_networks() -> None:
+    assert settings().trusted_proxies == [] and settings().proxy_networks() == []
+    configured = settings(trusted_proxies=["10.0.0.5", "10.1.0.0/24", "::1"])
+    assert [str(n) for n in configured.proxy_networks()] == ["10.0.0.5/32", "10.1.0.0/24", "::1/128"]
+    with pytest.raises(ValidationError, match="IDENTITY_TRUSTED_PROXIES"):
+        settings(trusted_proxies=["gateway.local"])
+
+
+def test_rate_limits_are_settings_with_defaults() -> None:
+    limits = settings().rate_limits
+    assert limits.sign_in_per_address.limit >= limits.sign_in_per_account.limit >= 1
+    assert (
+        settings(
+            rate_limits={"card_challenge_per_address": {"limit": 3, "window_s": 60}}
+        ).rate_limits.card_challenge_per_address.limit
+        == 3
+    )
+    with pytest.raises(ValidationError):
+        settings(rate_limits={"reset_per_address": {"limit": 0, "window_s": 60}})

@@ -19,6 +19,7 @@ from shared.errors import problem
 from shared.service import ServiceRuntime, build_app
 
 SERVICE = "attachments"
+UPLOAD_ROUTE = "POST /api/attachments/applications/{application_id}/attachments"
 
 
 async def _refusal(_: Request, exc: Exception) -> JSONResponse:
@@ -38,7 +39,9 @@ def create_app(
     """Return the attachments app wired to its database, broker, outbox relay, blob store and Mynaportal."""
     runtime = ServiceRuntime(SERVICE, settings)
     register(runtime)
-    app = build_app(runtime, title="RAS attachments", routers=[router])
+    # The outer wall of the upload route: the round budget refuses first, with its own code and what is left.
+    wall = 2 * max(settings.upload.round_max_bytes, settings.upload.photo_max_bytes)
+    app = build_app(runtime, title="RAS attachments", routers=[router], body_limits={UPLOAD_ROUTE: wall})
     app.add_exception_handler(Refusal, _refusal)
     app.state.settings = settings
     app.state.blob_store = blob_store or FilesystemBlobStore(settings.blob_dir)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.http import HttpLimits
 from shared.settings import TelemetrySettings
 
 DEFAULT_PORT = 17980
@@ -54,6 +55,7 @@ class CardGatewaySettings(BaseSettings):
         True, description="refuse requests whose Host is not loopback (DNS rebinding)"
     )
     telemetry: TelemetrySettings = TelemetrySettings(json_logs=False)
+    http: HttpLimits = HttpLimits()
 
     @field_validator("host")
     @classmethod

@@ -14,6 +14,7 @@ from card_gateway.entrypoints.http.routes import router
 from card_gateway.entrypoints.http.security import LocalOriginMiddleware
 from card_gateway.service_layer.gateway import AsyncCardGateway
 from card_gateway.service_layer.ports import ReaderBackend
+from shared.http import guard, uvicorn_limits
 
 
 def create_app(settings: CardGatewaySettings, *, backend: ReaderBackend | None = None) -> FastAPI:
@@ -39,6 +40,7 @@ def create_app(settings: CardGatewaySettings, *, backend: ReaderBackend | None =
     app.add_middleware(
         LocalOriginMiddleware, allowed_origins=settings.allowed_origins, check_host=settings.check_host_header
     )
+    guard(app, settings.http)
     return app
 
 
@@ -58,6 +60,7 @@ def run(settings: CardGatewaySettings) -> None:
         proxy_headers=False,
         server_header=False,
         log_config=None,
+        **uvicorn_limits(),
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,16 +41,23 @@ class IdentityServices:
     hashing: PasswordHashing
     clock: Clock = system_clock
     challenges: SqlAlchemyChallengeStore = field(init=False)
+    reset_wakeup: asyncio.Event = field(init=False, repr=False)
     dummy_hash: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.challenges = SqlAlchemyChallengeStore(self.sessions)
+        self.reset_wakeup = asyncio.Event()  # set when a reset request is queued
         # Verified against when the 認証ID is unknown, so both cases cost the same time.
         self.dummy_hash = self.hashing.hash("dummy-password-never-used")
 
     def now(self) -> datetime:
         """Return the current time from the clock."""
         return self.clock()
+
+    @property
+    def proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        """Return the configured proxy (gateway) networks whose X-Forwarded-For is believed."""
+        return self.settings.proxy_networks()
 
     @property
     def challenge_policy(self) -> ChallengePolicy:

@@ -6,6 +6,7 @@ card-holder handle pepper and at least one JPKI trust anchor of each kind.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -119,6 +120,29 @@ class IdentityPolicySettings(BaseModel):
         return timedelta(seconds=self.challenge_ttl_s)
 
 
+class RateLimit(BaseModel):
+    """At most ``limit`` requests per ``window_s`` seconds (fixed windows, counted in PostgreSQL)."""
+
+    limit: int = Field(ge=1, le=100_000)
+    window_s: int = Field(ge=1, le=86_400)
+
+
+class RateLimitSettings(BaseModel):
+    """Request limits per client address and per account *(policy)*; over a limit the answer is 429 + Retry-After.
+
+    Per account means per identifier the caller names (the 認証ID or e-mail address typed, whether or not an account
+    has it), so a limit never tells whether an account exists.
+    """
+
+    card_challenge_per_address: RateLimit = RateLimit(limit=30, window_s=600)
+    registration_per_address: RateLimit = RateLimit(limit=10, window_s=3600)
+    setup_resend_per_address: RateLimit = RateLimit(limit=10, window_s=3600)
+    reset_per_address: RateLimit = RateLimit(limit=10, window_s=3600)
+    reset_per_account: RateLimit = RateLimit(limit=5, window_s=3600)
+    sign_in_per_address: RateLimit = RateLimit(limit=60, window_s=600)
+    sign_in_per_account: RateLimit = RateLimit(limit=20, window_s=600)
+
+
 class IdentitySettings(ServiceSettings):
     """Settings of the identity service."""
 
@@ -133,8 +157,34 @@ class IdentitySettings(ServiceSettings):
     policy: IdentityPolicySettings = IdentityPolicySettings()
     reminder_interval_s: float = Field(3600.0, gt=0, description="how often the password-expiry job runs")
     trusted_proxies: list[str] = Field(
-        default_factory=list, description="peers whose X-Forwarded-For names the client address (the gateway)"
+        default_factory=list,
+        description="addresses or networks of the gateway: only from these peers is X-Forwarded-For believed "
+        "(default: none, the peer is the client)",
     )
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    reset_queue_interval_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="how often queued reset requests are worked off (also woken per request)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"IDENTITY_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    '(JSON list, e.g. ["10.0.0.5", "10.1.0.0/24"])'
+                ) from None
+        return value
+
+    def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """Return the trusted proxies as networks."""
+        return [ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies]
 
     @field_validator("handle_pepper")
     @classmethod

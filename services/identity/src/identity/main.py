@@ -2,8 +2,8 @@
 
 The identity service owns accounts (外国人本人, 法定代理人, 親族; officers and operators), registration with the My Number
 Card (JPKI), password set-up links, the 認証ID, sign-in and tokens, the password lifecycle and representation. It
-publishes user-registered, password-setup-requested, auth-id-issued, password-expiring, password-reset-requested and
-representation-registered through its outbox, and consumes nothing.
+publishes user-registered, password-setup-requested, auth-id-issued, password-expiring, password-reset-requested,
+representation-registered and sessions-revoked through its outbox; like every service it reads sessions-revoked.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from identity.config import IdentitySettings
 from identity.domain.jpki import RevocationChecker
 from identity.entrypoints.http import router
 from identity.entrypoints.http.errors import install_identity_error_handlers
+from identity.service_layer.passwords import run_reset_queue
 from identity.service_layer.reminders import run_reminder_job
 from shared.service import ServiceRuntime, build_app
 
@@ -31,7 +32,10 @@ def create_app(
     async def reminder_job() -> None:
         await run_reminder_job(services, settings.reminder_interval_s)
 
-    runtime.background.append(reminder_job)
+    async def reset_job() -> None:
+        await run_reset_queue(services, settings.reset_queue_interval_s)
+
+    runtime.background += [reminder_job, reset_job]
     app = build_app(runtime, title="RAS identity", routers=[router])
     app.state.identity = services
     install_identity_error_handlers(app)

@@ -30,6 +30,7 @@ from shared.events.identity import (
     PasswordResetRequested,
     PasswordSetupRequested,
     RepresentationRegistered,
+    SessionsRevoked,
     UserRegistered,
 )
 from shared.events.notifications import EmailDelivered, EmailFailed
@@ -41,6 +42,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PasswordExpiring,
     PasswordResetRequested,
     RepresentationRegistered,
+    SessionsRevoked,
     ApplicationSubmitted,
     ReceiptNumberAssigned,
     ApplicationReviewStarted,
@@ -96,6 +98,7 @@ __all__ = [
     "Recipient",
     "RepresentationRegistered",
     "ReviewCompleted",
+    "SessionsRevoked",
     "TaxInfoRegistered",
     "UserRegistered",
     "all_topics",

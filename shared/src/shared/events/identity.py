@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from shared.events.envelope import Event
 
 UserCategory = Literal["foreign_national", "legal_representative", "relative", "officer", "operator"]
@@ -69,3 +71,17 @@ class RepresentationRegistered(_IdentityEvent):
     applicant_id: uuid.UUID
     basis: Literal["parental_authority", "guardianship", "applicant_under_16", "illness"]
     relationship: str
+
+
+class SessionsRevoked(_IdentityEvent):
+    """Sign-ins of an account ended before their access tokens expire; every service refuses those tokens.
+
+    ``session_ids`` are the ``sid`` claims of the ended sign-ins. ``issued_before`` (a password reset) also ends
+    every token of the account issued in an earlier second, with or without a ``sid``. The entry matters only
+    until ``valid_until`` (no access token of those sign-ins lives longer).
+    """
+
+    reason: Literal["signed_out", "password_changed", "password_reset", "refresh_reused"]
+    session_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000)
+    issued_before: datetime | None = None
+    valid_until: datetime

@@ -209,6 +209,31 @@ class InvalidFormValues(DomainError):
         super().__init__(detail_ja, detail_en)
 
 
+class FormInputRefused(DomainError):
+    """A form save is outside what the form definition allows (unknown step or field, too long, too many rows).
+
+    Nothing is saved. The message names the first field; ``details.fields`` lists the first problems found.
+    """
+
+    code = "application.form_input_refused"
+    http_status = 422
+
+    def __init__(self, problems: Sequence[FieldIssue]) -> None:
+        """Keep the problems (at least one); the message is the first one's."""
+        first = problems[0]
+        self.problems = tuple(problems)
+        super().__init__(
+            f"保存できません。{first.message_ja}",
+            f"Not saved. {first.message_en}",
+            {
+                "fields": [
+                    {"path": i.path, "code": i.code, "message_ja": i.message_ja, "message_en": i.message_en}
+                    for i in self.problems
+                ]
+            },
+        )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Eligibility refusals: stable codes and their messages.
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from applications.domain.errors import FieldIssue
+from applications.domain.errors import FieldIssue, FormInputRefused
 from applications.reference.models import FieldDef, FormDef, Option, ReferenceSnapshot
 
 RESIDENCE_CARD_NUMBER = re.compile(r"^[A-Z]{2}\d{8}[A-Z]{2}$")
@@ -25,6 +25,13 @@ _FULL_WIDTH = re.compile(r"[\u3000\uff01-\uff5e]")
 _HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
 _LOWERCASE = re.compile(r"[a-z]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+#: The longest string a non-text field (date, choice, number, card number) may hold; text fields have max_length.
+MAX_SCALAR_CHARS = 64
+#: The largest whole number a form value may be (what JavaScript can hold exactly).
+MAX_ABS_INTEGER = 2**53
+#: How many input problems a refusal lists (the first one is named in the message).
+MAX_LISTED_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -412,3 +419,120 @@ def validate_form(
     return FormValidation(
         form_code=form.code, issues=tuple(validator.issues), missing=tuple(validator.missing)
     )
+
+
+class _InputBounds:
+    """Hard bounds of a save, from the form definition: what may be stored at all (content is checked later)."""
+
+    def __init__(self) -> None:
+        self.problems: list[FieldIssue] = []
+
+    def add(self, path: str, code: str, ja: str, en: str) -> None:
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(_issue(path, code, ja, en))
+
+    def fields(
+        self, defs: Sequence[FieldDef], values: Mapping[str, object], prefix: str, where: tuple[str, str]
+    ) -> None:
+        by_name = {d.name: d for d in defs}
+        for name, value in values.items():
+            path = f"{prefix}{name}"
+            d = by_name.get(name)
+            if d is None:
+                shown = name if len(name) <= MAX_SCALAR_CHARS else name[:MAX_SCALAR_CHARS] + "…"
+                self.add(
+                    f"{prefix}{shown}",
+                    "form.unknown_field",
+                    f"「{shown}」は{where[0]}の項目ではありません。この項目を送らないでください。",
+                    f"{shown!r} is not a field of {where[1]}. Leave it out.",
+                )
+            elif value is not None:
+                self.value(d, value, path)
+
+    def value(self, d: FieldDef, value: object, path: str) -> None:
+        label_ja, label_en = d.label.ja, d.label.en.lower()
+        if d.type == "group":
+            assert d.fields is not None and d.max_rows is not None  # guaranteed by the reference model
+            if not isinstance(value, list) or not all(isinstance(row, Mapping) for row in value):
+                self.add(
+                    path,
+                    "form.value_type",
+                    f"「{label_ja}」は行（項目と値の組）の一覧で送ってください。",
+                    f"Send the {label_en} as a list of rows (objects of fields and values).",
+                )
+                return
+            if len(value) > d.max_rows:
+                self.add(
+                    path,
+                    "form.too_many_rows",
+                    f"「{label_ja}」は{d.max_rows}行まで入力できます（送信は{len(value)}行）。それ以上は別紙として添付資料に含めてください。",
+                    f"Enter at most {d.max_rows} rows of {label_en} (you sent {len(value)}). Put the others in the attached PDF.",
+                )
+                return
+            for index, row in enumerate(value):
+                self.fields(
+                    d.fields,
+                    {str(k): v for k, v in row.items()},
+                    f"{path}[{index}].",
+                    (f"「{label_ja}」の行", f"a row of the {label_en}"),
+                )
+            return
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int):
+            if abs(value) > MAX_ABS_INTEGER:
+                self.add(
+                    path,
+                    "form.value_too_long",
+                    f"「{label_ja}」の数値が大きすぎます。",
+                    f"The number for the {label_en} is too large.",
+                )
+            return
+        if not isinstance(value, str):
+            self.add(
+                path,
+                "form.value_type",
+                f"「{label_ja}」には文字、数値、または「はい／いいえ」を一つだけ送ってください。",
+                f"Send one text, number or yes/no value for the {label_en}.",
+            )
+            return
+        limit = d.max_length if d.type == "text" and d.max_length is not None else MAX_SCALAR_CHARS
+        if len(value) > limit:
+            self.add(
+                path,
+                "form.value_too_long",
+                f"「{label_ja}」は{limit}文字以内で入力してください（送信は{len(value)}文字）。",
+                f"Enter at most {limit} characters for the {label_en} (you sent {len(value)}).",
+            )
+
+
+def check_input(form: FormDef, values: Mapping[str, object], *, step: str | None = None) -> None:
+    """Refuse a save the form definition does not allow: an unknown step or field, a value too long, too many rows.
+
+    These are hard bounds (nothing is saved, :class:`FormInputRefused`); whether the values are right is reported
+    by :func:`validate_form` after saving.
+    """
+    bounds = _InputBounds()
+    name_ja, name_en = form.name.ja, form.name.en
+    if step is None:
+        bounds.fields(form.fields, values, "", (f"「{name_ja}」", f"the form {name_en!r}"))
+    else:
+        steps = sorted({f.step for f in form.fields if f.step is not None})
+        if step not in steps:
+            shown = step[:MAX_SCALAR_CHARS]
+            bounds.add(
+                f"steps/{shown}",
+                "form.unknown_step",
+                f"「{name_ja}」に入力ステップ「{shown}」はありません（ステップ: {'、'.join(steps)}）。",
+                f"The form {name_en!r} has no step {shown!r} (its steps: {', '.join(steps)}).",
+            )
+        else:
+            in_step = tuple(f for f in form.fields if f.step == step)
+            bounds.fields(
+                in_step,
+                values,
+                "",
+                (f"「{name_ja}」のステップ「{step}」", f"step {step!r} of the form {name_en!r}"),
+            )
+    if bounds.problems:
+        raise FormInputRefused(bounds.problems)

@@ -242,6 +242,10 @@ class FieldDef(_Frozen):
             _check_sibling_references(self.fields, where=f"group {self.name!r}")
         elif self.fields is not None or self.max_rows is not None:
             raise ValueError(f"field {self.name!r}: only a group has 'fields' and 'max_rows'")
+        if self.type == "text" and self.max_length is None:
+            raise ValueError(
+                f"field {self.name!r}: a text field needs 'max_length' (every saved value is bounded)"
+            )
         if self.charset != "any" and self.type != "text":
             raise ValueError(f"field {self.name!r}: a character rule applies to text fields only")
         return self

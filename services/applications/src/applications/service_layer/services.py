@@ -28,7 +28,7 @@ from applications.domain.application import Application, CaseChangeReport, FactC
 from applications.domain.clock import Clock, japan_today
 from applications.domain.eligibility import application_status
 from applications.domain.errors import InvalidTransition
-from applications.domain.forms import FormValidation
+from applications.domain.forms import FormValidation, check_input
 from applications.domain.receipt_numbers import format_receipt_number
 from applications.domain.states import Audience, allowed_actions
 from applications.domain.values import (
@@ -369,11 +369,13 @@ class ApplicationService:
 
         def change(app: Application, *_: Any) -> FormValidation:
             merged = dict(values)
-            if step is not None:
-                snapshot = self.reference.as_of(japan_today(self.clock))
-                status = application_status(app.case, snapshot)
-                form = snapshot.form_for(procedure, status.code if status else None)
-                if form is not None:
+            snapshot = self.reference.as_of(japan_today(self.clock))
+            status = application_status(app.case, snapshot)
+            form = snapshot.form_for(procedure, status.code if status else None)
+            if form is not None and procedure in app.procedure_codes:
+                # Hard bounds: nothing is stored beyond the form definition.
+                check_input(form, values, step=step)
+                if step is not None:
                     merged = {f.name: None for f in form.fields if f.step == step} | merged
             return app.save_draft(procedure, merged, reference=self.reference, clock=self.clock)
 

@@ -100,8 +100,33 @@ signin_failure = Table(
     Column("user_id", UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="CASCADE")),
     Column("client_address", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    # The 認証ID as typed (normalised), whether or not an account has it: unknown ones lock like known ones.
+    Column("auth_id_key", String(10)),
     Index("ix_signin_failure_user_id_at", "user_id", "at"),
     Index("ix_signin_failure_client_address_at", "client_address", "at"),
+    Index("ix_signin_failure_auth_id_key_at", "auth_id_key", "at"),
+)
+
+# Fixed-window request counters shared by every replica (subject = keyed digest of an address or account).
+rate_limit_window = Table(
+    "rate_limit_window",
+    metadata,
+    Column("bucket", String(40), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("bucket", "subject", "window_start"),
+    Index("ix_rate_limit_window_expires_at", "expires_at"),
+)
+
+# Reset requests answered at once and worked off in the background (the same work whether the address is known).
+password_reset_request = Table(
+    "password_reset_request",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
 )
 
 password_reminder = Table(

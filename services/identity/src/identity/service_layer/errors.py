@@ -43,6 +43,7 @@ STATUS: Mapping[str, int] = {
     "registration.expired": 410,
     "registration.completed": 409,
     "setup.resend_limited": 429,
+    "rate.limited": 429,
     "signin.invalid_credentials": 401,
     "signin.locked": 423,
     "signin.address_locked": 429,
@@ -90,6 +91,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "setup.resend_limited": (
         "メールの再送信は1時間に{limit}回までです。{retry_ja}以降にもう一度お試しください。",
         "The e-mail can be sent at most {limit} times per hour. Try again after {retry_en}.",
+    ),
+    "rate.limited": (
+        "短時間のリクエストが多すぎます。{retry_ja}以降にもう一度お試しください。",
+        "Too many requests in a short time. Try again after {retry_en}.",
     ),
     "signin.invalid_credentials": (
         "認証IDまたはパスワードが正しくありません。",

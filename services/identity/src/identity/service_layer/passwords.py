@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.adapters.orm import user_account
+from identity.adapters.orm import password_reset_request, user_account
 from identity.bootstrap import IdentityServices
 from identity.domain.auth_id import format_auth_id, generate_auth_id
 from identity.domain.errors import Reason
@@ -29,11 +33,20 @@ from identity.service_layer.accounts import (
     store_link,
 )
 from identity.service_layer.errors import Refused
-from identity.service_layer.sessions import revoke_all
+from identity.service_layer.ratelimits import purge_expired
+from identity.service_layer.sessions import (
+    end_other_sessions,
+    evaluate_signin_lock,
+    locked_refusal,
+    record_failure,
+    revoke_all,
+)
 from shared.events import AuthIdIssued, PasswordResetRequested
 from shared.messaging.outbox import add_event
 
 RESET_PAGE = "password-reset"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -139,34 +152,90 @@ _USED = (
 )
 
 
-async def request_reset(services: IdentityServices, *, email: str) -> None:
-    """E-mail a reset link to each active account with this address; says nothing about whether one exists."""
+async def queue_reset(services: IdentityServices, *, email: str) -> None:
+    """Queue a reset request; the caller is answered before anything about the address is looked up.
+
+    The statements run here are the same whether or not an account has the address (one insert), so neither the
+    answer nor its timing tells whether the address is registered; :func:`work_off_reset_requests` does the rest.
+    """
+    async with services.sessions() as session, session.begin():
+        await session.execute(
+            insert(password_reset_request).values(email=email[:320], requested_at=services.now())
+        )
+    services.reset_wakeup.set()
+
+
+async def work_off_reset_requests(services: IdentityServices, *, batch: int = 100) -> int:
+    """Handle queued reset requests (each replica takes different rows); return how many were handled."""
+    async with services.sessions() as session, session.begin():
+        rows = (
+            await session.execute(
+                select(password_reset_request.c.id, password_reset_request.c.email)
+                .order_by(password_reset_request.c.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            try:
+                async with session.begin_nested():
+                    await _request_reset(services, session, email=row.email)
+            except Exception:
+                # One bad request must not hold up the queue: it is dropped (the user can ask again).
+                log.exception("queued reset request %s could not be handled; dropped", row.id)
+        if rows:
+            await session.execute(
+                delete(password_reset_request).where(password_reset_request.c.id.in_([r.id for r in rows]))
+            )
+    return len(rows)
+
+
+async def _request_reset(services: IdentityServices, session: AsyncSession, *, email: str) -> None:
+    """E-mail a reset link to each active account with this address (at most a few per hour, silently)."""
     now = services.now()
     limit = services.settings.policy.reset_requests_per_hour
-    async with services.sessions() as session, session.begin():
-        for account in await find_active_by_email(session, email):
-            recent = await links_issued_since(
-                session, account.id, LinkPurpose.PASSWORD_RESET, now - timedelta(hours=1)
-            )
-            if len(recent) >= limit:
-                continue  # silently: the answer must not reveal the address
-            link = await store_link(
-                session,
-                purpose=LinkPurpose.PASSWORD_RESET,
+    for account in await find_active_by_email(session, email):
+        recent = await links_issued_since(
+            session, account.id, LinkPurpose.PASSWORD_RESET, now - timedelta(hours=1)
+        )
+        if len(recent) >= limit:
+            continue  # silently: the answer must not reveal the address
+        link = await store_link(
+            session,
+            purpose=LinkPurpose.PASSWORD_RESET,
+            user_id=account.id,
+            now=now,
+            policy=services.link_policy,
+        )
+        await add_event(
+            session,
+            PasswordResetRequested(
                 user_id=account.id,
-                now=now,
-                policy=services.link_policy,
-            )
-            await add_event(
-                session,
-                PasswordResetRequested(
-                    user_id=account.id,
-                    email=account.email,
-                    locale=locale_of(account.locale),
-                    reset_url=link_url(services.settings.web_base_url, RESET_PAGE, link.token),
-                    expires_at=link.record.expires_at,
-                ),
-            )
+                email=account.email,
+                locale=locale_of(account.locale),
+                reset_url=link_url(services.settings.web_base_url, RESET_PAGE, link.token),
+                expires_at=link.record.expires_at,
+            ),
+        )
+
+
+async def run_reset_queue(services: IdentityServices, interval_s: float) -> None:
+    """Background job: work off queued reset requests when woken or every ``interval_s``; purge old counters."""
+    last_purge = 0.0
+    while True:
+        try:
+            while await work_off_reset_requests(services):
+                pass
+            if time.monotonic() - last_purge > 60:
+                last_purge = time.monotonic()
+                await purge_expired(services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the reset queue could not be worked off; retrying")
+        services.reset_wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(services.reset_wakeup.wait(), timeout=interval_s)
 
 
 async def reset_password(services: IdentityServices, *, token: str, password: str) -> PasswordSet:
@@ -185,27 +254,57 @@ async def reset_password(services: IdentityServices, *, token: str, password: st
             .where(user_account.c.id == account.id)
             .values(password_hash=services.hashing.hash(password), password_changed_at=now)
         )
-        await revoke_all(session, account.id, now)
+        await revoke_all(services, session, account.id, now)
     return PasswordSet(
         account.id, format_auth_id(account.auth_id), password_expires_at(now, services.expiry_policy)
     )
 
 
 async def change_password(
-    services: IdentityServices, *, user_id: uuid.UUID, current_password: str, new_password: str
+    services: IdentityServices,
+    *,
+    user_id: uuid.UUID,
+    current_password: str,
+    new_password: str,
+    address: str,
+    session_id: str | None,
 ) -> datetime:
-    """Change the password of a signed-in account (renews its one-year validity); return the new expiry."""
+    """Change the password of a signed-in account; every other sign-in ends. Return the new expiry.
+
+    A wrong current password counts toward the sign-in lock like a failed sign-in, and a locked account cannot
+    change its password (423 ``signin.locked``).
+    """
     now = services.now()
     async with services.sessions() as session, session.begin():
         account = await get_account(session, user_id, lock=True)
         if account is None or account.status != ACTIVE or account.password_hash is None:
             raise Refused("account.not_found")
+        decision = await evaluate_signin_lock(services, session, account.auth_id, account, address, now)
+        if decision.locked:
+            raise locked_refusal(decision, now)
+        failure: Refused | None = None
         if not services.hashing.verify(account.password_hash, current_password):
-            raise Refused("password.current_wrong")
-        require_valid_password(new_password, auth_id=account.auth_id, email=account.email)
-        await session.execute(
-            update(user_account)
-            .where(user_account.c.id == account.id)
-            .values(password_hash=services.hashing.hash(new_password), password_changed_at=now)
-        )
+            await record_failure(session, auth_key=account.auth_id, account=account, address=address, now=now)
+            after = await evaluate_signin_lock(services, session, account.auth_id, account, address, now)
+            # Recorded even though the request is refused: commit, then raise.
+            failure = locked_refusal(after, now) if after.locked else Refused("password.current_wrong")
+        else:
+            require_valid_password(new_password, auth_id=account.auth_id, email=account.email)
+            await session.execute(
+                update(user_account)
+                .where(user_account.c.id == account.id)
+                .values(password_hash=services.hashing.hash(new_password), password_changed_at=now)
+            )
+            keep = _uuid_or_none(session_id)
+            await end_other_sessions(services, session, account.id, now, keep=keep, reason="password_changed")
+    if failure is not None:
+        raise failure
     return password_expires_at(now, services.expiry_policy)
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    """Return the session id as a UUID, or None when absent or malformed."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +24,11 @@ from identity.service_layer.errors import Refused, refusal
 from identity.service_layer.registration import CardResponse, verify_card
 from identity.service_layer.representations import acts_for
 from shared.auth import APPLICANT_ROLE, Principal
+from shared.events import SessionsRevoked
+from shared.messaging.outbox import add_event
 
 STAFF_CATEGORIES = frozenset({"officer", "operator"})
+RevokeReason = Literal["signed_out", "password_changed", "password_reset", "refresh_reused"]
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,14 @@ async def _issue(
 ) -> IssuedTokens:
     """Sign an access token for the account and store a new refresh token (in the caller's transaction)."""
     policy = services.settings.policy
+    family = family_id or uuid.uuid4()
     principal = Principal(
         user_id=account.id,
         roles=roles_of(account),
         category=account.category,
         acts_for=await acts_for(session, account.id, now=now),
         bureau=account.bureau,
+        session_id=str(family),  # one sign-in = one refresh-token family = one sid, kept across rotation
     )
     ttl = timedelta(seconds=policy.access_token_ttl_s)
     access = services.signer.sign(principal, ttl=ttl)
@@ -77,7 +84,7 @@ async def _issue(
         insert(refresh_token).values(
             token_hash=_hash(raw),
             user_id=account.id,
-            family_id=family_id or uuid.uuid4(),
+            family_id=family,
             issued_at=now,
             expires_at=expires,
         )
@@ -92,24 +99,35 @@ async def _issue(
     )
 
 
-async def _lockout(
-    services: IdentityServices, session: AsyncSession, account: Account | None, address: str, now: datetime
+async def evaluate_signin_lock(
+    services: IdentityServices,
+    session: AsyncSession,
+    auth_key: str | None,
+    account: Account | None,
+    address: str,
+    now: datetime,
 ) -> LockoutDecision:
-    """Evaluate the lock of the account (failures since its last success or new password) and of the address."""
+    """Evaluate the lock of the 認証ID (known or not) and of the address.
+
+    Failures count per 認証ID as typed, so an unknown 認証ID locks exactly like a known one and a lock tells the
+    caller nothing; a known account's count starts again after its last successful sign-in or new password.
+    """
     policy = services.lockout_policy
     horizon = now - max(
         policy.account_window + policy.account_lock, policy.address_window + policy.address_lock
     )
     account_failures: list[datetime] = []
-    if account is not None:
-        since = max(
-            (t for t in (account.last_signin_at, account.password_changed_at, horizon) if t is not None),
-        )
+    if auth_key is not None:
+        since = horizon
+        if account is not None:
+            since = max(
+                t for t in (account.last_signin_at, account.password_changed_at, horizon) if t is not None
+            )
         account_failures = list(
             (
                 await session.execute(
                     select(signin_failure.c.at).where(
-                        signin_failure.c.user_id == account.id, signin_failure.c.at > since
+                        signin_failure.c.auth_id_key == auth_key, signin_failure.c.at > since
                     )
                 )
             ).scalars()
@@ -128,7 +146,21 @@ async def _lockout(
     )
 
 
-def _locked(decision: LockoutDecision, now: datetime) -> Refused:
+async def record_failure(
+    session: AsyncSession, *, auth_key: str | None, account: Account | None, address: str, now: datetime
+) -> None:
+    """Record one failed proof of a password (sign-in or change) against the 認証ID and the address."""
+    await session.execute(
+        insert(signin_failure).values(
+            user_id=account.id if account is not None else None,
+            auth_id_key=auth_key,
+            client_address=address,
+            at=now,
+        )
+    )
+
+
+def locked_refusal(decision: LockoutDecision, now: datetime) -> Refused:
     """Return the refusal explaining a lock and when it ends."""
     reason = decision.reason()
     assert reason is not None and decision.until is not None
@@ -147,19 +179,15 @@ async def sign_in(services: IdentityServices, *, auth_id: str, password: str, ad
         account = await find_by_auth_id(session, normalized) if normalized else None
         if account is not None:
             account = await get_account(session, account.id, lock=True)
-        decision = await _lockout(services, session, account, address, now)
+        decision = await evaluate_signin_lock(services, session, normalized, account, address, now)
         if decision.locked:
-            raise _locked(decision, now)
+            raise locked_refusal(decision, now)
         stored = account.password_hash if account is not None and account.status == ACTIVE else None
         valid = services.hashing.verify(stored or services.dummy_hash, password) and stored is not None
         if not valid or account is None:
-            await session.execute(
-                insert(signin_failure).values(
-                    user_id=account.id if account is not None else None, client_address=address, at=now
-                )
-            )
-            after = await _lockout(services, session, account, address, now)
-            failure = _locked(after, now) if after.locked else Refused("signin.invalid_credentials")
+            await record_failure(session, auth_key=normalized, account=account, address=address, now=now)
+            after = await evaluate_signin_lock(services, session, normalized, account, address, now)
+            failure = locked_refusal(after, now) if after.locked else Refused("signin.invalid_credentials")
             # The failure must be recorded even though the request is refused: commit, then raise.
             error: Refused | None = failure
         else:
@@ -214,7 +242,7 @@ async def refresh(services: IdentityServices, raw_token: str) -> IssuedTokens:
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise Refused("token.refresh_invalid")
         if row.used_at is not None:
-            await _revoke_family(session, row.family_id, now)
+            await _end_family(services, session, row.user_id, row.family_id, now, "refresh_reused")
             reused = True
         else:
             account = await get_account(session, row.user_id)
@@ -232,32 +260,109 @@ async def refresh(services: IdentityServices, raw_token: str) -> IssuedTokens:
     raise Refused("token.refresh_reused")
 
 
-async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
-    """Revoke every token of one sign-in."""
-    await session.execute(
-        update(refresh_token)
-        .where(refresh_token.c.family_id == family_id, refresh_token.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+async def _revoke_families(session: AsyncSession, families: Iterable[uuid.UUID], now: datetime) -> None:
+    """Revoke every refresh token of the given sign-ins."""
+    ids = list(families)
+    if ids:
+        await session.execute(
+            update(refresh_token)
+            .where(refresh_token.c.family_id.in_(ids), refresh_token.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+async def _live_families(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Return the sign-ins of an account that still have a usable refresh token (except ``keep``)."""
+    query = select(refresh_token.c.family_id).where(
+        refresh_token.c.user_id == user_id,
+        refresh_token.c.revoked_at.is_(None),
+        refresh_token.c.expires_at > now,
+    )
+    if keep is not None:
+        query = query.where(refresh_token.c.family_id != keep)
+    return sorted(set((await session.execute(query.with_for_update())).scalars()))
+
+
+async def announce_revoked(
+    services: IdentityServices,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    families: Iterable[uuid.UUID],
+    *,
+    reason: RevokeReason,
+    issued_before: datetime | None = None,
+) -> None:
+    """Publish sessions-revoked (in the caller's transaction) so every service refuses those access tokens.
+
+    Times are real time, not the service clock: access tokens are stamped with real time by the signer.
+    """
+    ids = list(families)
+    if not ids and issued_before is None:
+        return
+    real_now = datetime.now(UTC)
+    await add_event(
+        session,
+        SessionsRevoked(
+            user_id=user_id,
+            reason=reason,
+            session_ids=ids,
+            issued_before=issued_before,
+            valid_until=real_now + timedelta(seconds=services.settings.policy.access_token_ttl_s + 60),
+        ),
     )
 
 
+async def _end_family(
+    services: IdentityServices,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID,
+    now: datetime,
+    reason: RevokeReason,
+) -> None:
+    """End one sign-in: its refresh tokens are revoked and its access tokens refused everywhere."""
+    await _revoke_families(session, [family_id], now)
+    await announce_revoked(services, session, user_id, [family_id], reason=reason)
+
+
 async def sign_out(services: IdentityServices, raw_token: str) -> None:
-    """Revoke the sign-in the refresh token belongs to (unknown tokens are ignored: the result is the same)."""
+    """End the sign-in the refresh token belongs to (unknown tokens are ignored: the result is the same)."""
     now = services.now()
     async with services.sessions() as session, session.begin():
-        family = (
+        row = (
             await session.execute(
-                select(refresh_token.c.family_id).where(refresh_token.c.token_hash == _hash(raw_token))
+                select(refresh_token.c.family_id, refresh_token.c.user_id).where(
+                    refresh_token.c.token_hash == _hash(raw_token)
+                )
             )
-        ).scalar()
-        if family is not None:
-            await _revoke_family(session, family, now)
+        ).first()
+        if row is not None:
+            await _end_family(services, session, row.user_id, row.family_id, now, "signed_out")
 
 
-async def revoke_all(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
-    """Revoke every refresh token of an account (after a password reset)."""
-    await session.execute(
-        update(refresh_token)
-        .where(refresh_token.c.user_id == user_id, refresh_token.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+async def end_other_sessions(
+    services: IdentityServices,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    now: datetime,
+    *,
+    keep: uuid.UUID | None,
+    reason: RevokeReason,
+) -> None:
+    """End every sign-in of the account except ``keep`` (refresh tokens revoked, access tokens refused)."""
+    families = await _live_families(session, user_id, now, keep=keep)
+    await _revoke_families(session, families, now)
+    await announce_revoked(services, session, user_id, families, reason=reason)
+
+
+async def revoke_all(
+    services: IdentityServices, session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> None:
+    """End every sign-in of an account (after a password reset), including tokens issued in any earlier second."""
+    families = await _live_families(session, user_id, now)
+    await _revoke_families(session, families, now)
+    await announce_revoked(
+        services, session, user_id, families, reason="password_reset", issued_before=datetime.now(UTC)
     )

@@ -29,6 +29,7 @@ from applications.entrypoints.http.schemas import (
 )
 from applications.service_layer.services import ApplicationService, ApplicationView, NewDraft, etag
 from shared.auth import CurrentPrincipal
+from shared.http import MAX_PAGE
 
 router = APIRouter(prefix="/api/applications", tags=["applications"])
 
@@ -38,6 +39,7 @@ DRAFT_WRITE = e.responses(
     *e.TRANSITION,
     *e.INVALID_REQUEST,
     (422, "application.form_unreadable"),
+    (422, "application.form_input_refused"),
     (428, "application.precondition_required"),
 )
 
@@ -95,7 +97,7 @@ async def read_applications(
     principal: CurrentPrincipal,
     service: ServiceDep,
     state: ApplicationState | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ApplicationPage:
     """申請情報検索: your applications and those of the applicants you act for, newest first."""

@@ -23,6 +23,7 @@ from applications.entrypoints.http.schemas import (
     summary_public,
 )
 from shared.auth import OPERATOR_ROLE, CurrentPrincipal, require_role
+from shared.http import MAX_PAGE
 
 router = APIRouter(prefix="/api/back-office", tags=["back office"])
 
@@ -38,7 +39,7 @@ async def read_queue(
         list[ApplicationState] | None, Query(description="Repeatable; default: every open state.")
     ] = None,
     procedure: Annotated[str | None, Query(max_length=60)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
     """The bureau's queue, oldest submission first, filtered by state and procedure."""

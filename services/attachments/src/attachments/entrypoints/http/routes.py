@@ -29,6 +29,7 @@ router = APIRouter(prefix="/api/attachments", tags=["attachments"])
 ApplicationId = Annotated[
     uuid.UUID, Path(description="the application (draft) id from the applications service")
 ]
+RoundNumber = Annotated[int, Path(ge=1, le=1000, description="the round, from 1")]  # 422, never an overflow
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _LOCALES = ("ja", "en")
 
@@ -181,7 +182,7 @@ async def read_rounds(
 
 @router.get("/applications/{application_id}/rounds/{round_number}", responses={403: _PROBLEM, 404: _PROBLEM})
 async def read_round(
-    request: Request, principal: CurrentPrincipal, application_id: ApplicationId, round_number: int
+    request: Request, principal: CurrentPrincipal, application_id: ApplicationId, round_number: RoundNumber
 ) -> RoundPublic:
     """One round with its attachments."""
     row = await rounds.read_round(

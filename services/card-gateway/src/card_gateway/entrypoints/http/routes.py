@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from card_gateway.domain.errors import CardGatewayError
+from card_gateway.entrypoints.http.errors import STATUS_BY_CODE
 from card_gateway.entrypoints.http.schemas import (
     CardStatusPublic,
     CertificatePublic,
@@ -23,6 +24,16 @@ from card_gateway.entrypoints.http.schemas import (
 from card_gateway.service_layer.gateway import AsyncCardGateway
 
 router = APIRouter()
+
+#: Every status a card operation may answer with (problem details; the codes are in STATUS_BY_CODE and the README).
+CARD_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": "Problem details; code: "
+        + ", ".join(f"`{code}`" for code, s in sorted(STATUS_BY_CODE.items()) if s == status),
+        "content": {"application/problem+json": {}},
+    }
+    for status in sorted(set(STATUS_BY_CODE.values()))
+}
 
 ReaderQuery = Annotated[
     str | None,
@@ -58,32 +69,32 @@ async def read_ready(gateway: GatewayDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "service": "card-gateway", "checks": {"pcsc": "ok"}})
 
 
-@router.get("/readers", tags=["card"])
+@router.get("/readers", tags=["card"], responses=CARD_ERRORS)
 async def read_readers(gateway: GatewayDep) -> ReadersPublic:
     """List the readers present now and whether a card is in each."""
     readers = await gateway.run(gateway.gateway.list_readers)
     return ReadersPublic(readers=[ReaderPublic.of(r) for r in readers])
 
 
-@router.get("/card", tags=["card"])
+@router.get("/card", tags=["card"], responses=CARD_ERRORS)
 async def read_card(gateway: GatewayDep, reader: ReaderQuery = None) -> CardStatusPublic:
     """Tell whether the card in the reader is a My Number Card (JPKI AP and token)."""
     return CardStatusPublic.of(await gateway.run(partial(gateway.gateway.card_status, reader)))
 
 
-@router.get("/card/auth-certificate", tags=["card"])
+@router.get("/card/auth-certificate", tags=["card"], responses=CARD_ERRORS)
 async def read_auth_certificate(gateway: GatewayDep, reader: ReaderQuery = None) -> CertificatePublic:
     """Read the user-authentication certificate (no PIN)."""
     return CertificatePublic.of(await gateway.run(partial(gateway.gateway.read_auth_certificate, reader)))
 
 
-@router.get("/card/pin-tries", tags=["card"])
+@router.get("/card/pin-tries", tags=["card"], responses=CARD_ERRORS)
 async def read_pin_tries(gateway: GatewayDep, reader: ReaderQuery = None) -> PinTriesPublic:
     """Read the tries left of both PINs without spending one."""
     return PinTriesPublic.of(await gateway.run(partial(gateway.gateway.pin_tries, reader)))
 
 
-@router.post("/card/auth-signature", tags=["card"])
+@router.post("/card/auth-signature", tags=["card"], responses=CARD_ERRORS)
 async def create_auth_signature(body: SignatureCreate, gateway: GatewayDep) -> SignaturePublic:
     """Sign the challenge with the authentication key (4-digit PIN); returns signature and certificate."""
     challenge = decode_challenge(body.challenge)
@@ -97,7 +108,7 @@ async def create_auth_signature(body: SignatureCreate, gateway: GatewayDep) -> S
     return SignaturePublic.of(await gateway.run(call))
 
 
-@router.post("/card/signature-certificate", tags=["card"])
+@router.post("/card/signature-certificate", tags=["card"], responses=CARD_ERRORS)
 async def read_signature_certificate(body: PinCreate, gateway: GatewayDep) -> CertificatePublic:
     """Read the signature certificate (the card releases it only after the signature PIN)."""
     call = partial(
@@ -109,7 +120,7 @@ async def read_signature_certificate(body: PinCreate, gateway: GatewayDep) -> Ce
     return CertificatePublic.of(await gateway.run(call))
 
 
-@router.post("/card/signature", tags=["card"])
+@router.post("/card/signature", tags=["card"], responses=CARD_ERRORS)
 async def create_signature(body: SignatureCreate, gateway: GatewayDep) -> SignaturePublic:
     """Sign the challenge with the signature key (signature PIN); returns signature and certificate."""
     challenge = decode_challenge(body.challenge)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from identity.bootstrap import IdentityServices
+from identity.domain.auth_id import normalize_auth_id
 from identity.domain.challenge import ChallengePurpose
 from identity.domain.jpki import CardRefusalCode
 from identity.domain.link_token import LinkPurpose
@@ -38,7 +39,7 @@ from identity.entrypoints.http.schemas import (
     SessionPublic,
     SetupLinkPublic,
 )
-from identity.service_layer import passwords, registration, representations, sessions
+from identity.service_layer import passwords, ratelimits, registration, representations, sessions
 from identity.service_layer.accounts import get_account
 from identity.service_layer.errors import Refused
 from identity.service_layer.representations import RecordedRepresentation, may_act_today
@@ -61,16 +62,40 @@ ServicesDep = Annotated[IdentityServices, Depends(get_services)]
 
 
 def client_address(request: Request, services: IdentityServices) -> str:
-    """Return the caller's address: the peer, or X-Forwarded-For's last hop when the peer is a trusted proxy."""
+    """Return the caller's address: the peer, unless the peer is a configured proxy (the gateway).
+
+    Behind a configured proxy the client is the right-most ``X-Forwarded-For`` entry that is not itself a
+    configured proxy (the gateway appends the address it saw; entries to its left are the client's own claims).
+    From any other peer the header is ignored, so it can neither dodge nor aim the per-address lock and limits.
+    """
     peer = request.client.host if request.client else "unknown"
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and peer in services.settings.trusted_proxies:
-        candidate = forwarded.split(",")[-1].strip()
+    proxies = services.proxy_networks
+    if not proxies or not _in(peer, proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops[-MAX_FORWARDED_HOPS:]):
         try:
-            return str(ipaddress.ip_address(candidate))
+            address = ipaddress.ip_address(hop)
         except ValueError:
-            return peer
+            return peer  # a garbled header: count the proxy itself rather than believe it
+        if not _in(str(address), proxies):
+            return str(address)
     return peer
+
+
+MAX_FORWARDED_HOPS = 16
+
+
+def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    """Return True when the address lies in one of the networks."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+RATE_CODES = ("rate.limited",)
 
 
 def _tokens(issued: sessions.IssuedTokens) -> SessionPublic:
@@ -100,9 +125,12 @@ def _representation(recorded: RecordedRepresentation, services: IdentityServices
     )
 
 
-@router.post("/card-challenges", status_code=201, responses=problems())
-async def create_card_challenge(body: CardChallengeCreate, services: ServicesDep) -> CardChallengePublic:
+@router.post("/card-challenges", status_code=201, responses=problems(*RATE_CODES))
+async def create_card_challenge(
+    body: CardChallengeCreate, request: Request, services: ServicesDep
+) -> CardChallengePublic:
     """Start a registration or card sign-in: a single-use random challenge, valid for a short time."""
+    await ratelimits.enforce(services, "card_challenge", address=client_address(request, services))
     challenge = await registration.start_card_attempt(services, ChallengePurpose(body.purpose))
     return CardChallengePublic(
         attempt_id=challenge.attempt_id,
@@ -122,10 +150,14 @@ async def create_card_challenge(body: CardChallengeCreate, services: ServicesDep
         "registration.pending",
         "representation.rejected",
         "representation.duplicate",
+        *RATE_CODES,
     ),
 )
-async def create_registration(body: RegistrationCreate, services: ServicesDep) -> RegistrationPublic:
+async def create_registration(
+    body: RegistrationCreate, request: Request, services: ServicesDep
+) -> RegistrationPublic:
     """Register with the My Number Card: verify the card, record the account, e-mail the password set-up link."""
+    await ratelimits.enforce(services, "registration", address=client_address(request, services))
     registered = await registration.register(
         services,
         card=body.card(),
@@ -148,11 +180,16 @@ async def create_registration(body: RegistrationCreate, services: ServicesDep) -
     "/registrations/{user_id}/setup-link",
     status_code=202,
     responses=problems(
-        "registration.not_found", "registration.completed", "registration.expired", "setup.resend_limited"
+        "registration.not_found",
+        "registration.completed",
+        "registration.expired",
+        "setup.resend_limited",
+        *RATE_CODES,
     ),
 )
-async def create_setup_link(user_id: uuid.UUID, services: ServicesDep) -> SetupLinkPublic:
+async def create_setup_link(user_id: uuid.UUID, request: Request, services: ServicesDep) -> SetupLinkPublic:
     """Send the password set-up e-mail again (older links stop working); limited per hour."""
+    await ratelimits.enforce(services, "setup_resend", address=client_address(request, services))
     return SetupLinkPublic(setup_link_expires_at=await registration.resend_setup_link(services, user_id))
 
 
@@ -178,10 +215,16 @@ async def create_password_setup(body: PasswordSetupCreate, services: ServicesDep
     )
 
 
-@router.post("/password-resets", status_code=202, responses=problems())
-async def create_password_reset(body: PasswordResetRequestCreate, services: ServicesDep) -> AcceptedPublic:
-    """E-mail a password reset link; the answer is the same whether or not the address is registered."""
-    await passwords.request_reset(services, email=str(body.email))
+@router.post("/password-resets", status_code=202, responses=problems(*RATE_CODES))
+async def create_password_reset(
+    body: PasswordResetRequestCreate, request: Request, services: ServicesDep
+) -> AcceptedPublic:
+    """E-mail a password reset link; the answer (and the work before it) is the same for unknown addresses."""
+    email = str(body.email)
+    await ratelimits.enforce(
+        services, "reset", address=client_address(request, services), account=email.strip().lower()
+    )
+    await passwords.queue_reset(services, email=email)
     return AcceptedPublic(
         message_ja="登録されているメールアドレスであれば、パスワード再設定用のリンクを送信しました。",
         message_en="If the address is registered, a link to reset the password has been sent to it.",
@@ -205,16 +248,20 @@ async def create_password_reset_completion(
     "/sessions",
     status_code=201,
     responses=problems(
-        "signin.invalid_credentials", "signin.locked", "signin.address_locked", "signin.password_expired"
+        "signin.invalid_credentials",
+        "signin.locked",
+        "signin.address_locked",
+        "signin.password_expired",
+        *RATE_CODES,
     ),
 )
 async def create_session(body: SessionCreate, request: Request, services: ServicesDep) -> SessionPublic:
     """Sign in with 認証ID and password: an access token and a refresh token."""
+    address = client_address(request, services)
+    typed = normalize_auth_id(body.auth_id) or body.auth_id.strip()[:64]
+    await ratelimits.enforce(services, "sign_in", address=address, account=typed)
     issued = await sessions.sign_in(
-        services,
-        auth_id=body.auth_id,
-        password=body.password.get_secret_value(),
-        address=client_address(request, services),
+        services, auth_id=body.auth_id, password=body.password.get_secret_value(), address=address
     )
     return _tokens(issued)
 
@@ -223,11 +270,18 @@ async def create_session(body: SessionCreate, request: Request, services: Servic
     "/sessions/card",
     status_code=201,
     responses=problems(
-        *CARD_CODES, "signin.card_not_registered", "signin.category_required", "signin.setup_incomplete"
+        *CARD_CODES,
+        "signin.card_not_registered",
+        "signin.category_required",
+        "signin.setup_incomplete",
+        *RATE_CODES,
     ),
 )
-async def create_card_session(body: CardSessionCreate, services: ServicesDep) -> SessionPublic:
+async def create_card_session(
+    body: CardSessionCreate, request: Request, services: ServicesDep
+) -> SessionPublic:
     """Sign in with the My Number Card (authentication certificate and a signed sign-in challenge)."""
+    await ratelimits.enforce(services, "sign_in", address=client_address(request, services))
     return _tokens(await sessions.sign_in_with_card(services, card=body.card(), category=body.category))
 
 
@@ -271,17 +325,26 @@ async def read_me(principal: CurrentPrincipal, services: ServicesDep) -> Account
 
 @router.post(
     "/me/password",
-    responses=problems(*AUTH_CODES, "account.not_found", "password.current_wrong", "password.rejected"),
+    responses=problems(
+        *AUTH_CODES,
+        "account.not_found",
+        "password.current_wrong",
+        "password.rejected",
+        "signin.locked",
+        "signin.address_locked",
+    ),
 )
 async def create_password_change(
-    body: PasswordChangeCreate, principal: CurrentPrincipal, services: ServicesDep
+    body: PasswordChangeCreate, request: Request, principal: CurrentPrincipal, services: ServicesDep
 ) -> PasswordChangedPublic:
-    """Change the password (it is then valid for another year)."""
+    """Change the password (valid for another year); every other sign-in ends, wrong attempts count to the lock."""
     expires = await passwords.change_password(
         services,
         user_id=principal.user_id,
         current_password=body.current_password.get_secret_value(),
         new_password=body.new_password.get_secret_value(),
+        address=client_address(request, services),
+        session_id=principal.session_id,
     )
     return PasswordChangedPublic(password_expires_at=expires)
 

@@ -12,6 +12,7 @@ from notifications.entrypoints.http.schemas import DeliveryList, DeliveryPublic,
 from notifications.service_layer import operator
 from shared.auth import OPERATOR_ROLE, CurrentPrincipal, require_role
 from shared.errors import AppError
+from shared.http import MAX_OFFSET
 from shared.service import ServiceRuntime
 
 router = APIRouter(prefix="/api/notifications", tags=["delivery log"])
@@ -45,7 +46,7 @@ def _runtime(request: Request) -> ServiceRuntime:
 
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 
 
 @router.get(
