@@ -1,4 +1,4 @@
-"""Subscribers of the applications service: the attachment summary and the contacts of registered users.
+"""Subscribers of the applications service: the attachment summary, contacts and representations of users.
 
 Attachments arrive only as events (applications never calls the attachments service). Each subscriber runs in the
 shared inbox transaction (``shared.messaging.consumer.subscribe_events``, one group member for all topics), so a redelivered event adds nothing.
@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from applications.adapters.repository import AttachmentRecord, SqlAlchemyApplicationRepository
+from applications.adapters.representations import RecordedRepresentation, record_representation
 from applications.domain.values import AttachmentState
 from shared.events import attachments as contracts
-from shared.events.identity import UserRegistered
+from shared.events.identity import RepresentationRegistered, UserRegistered
 from shared.messaging.consumer import subscribe_events
 from shared.service import ServiceRuntime
 
@@ -107,6 +108,23 @@ async def on_user_registered(session: AsyncSession, event: UserRegistered) -> No
     )
 
 
+async def on_representation_registered(session: AsyncSession, event: RepresentationRegistered) -> None:
+    """Keep the representation as identity recorded it: eligibility of representatives reads this record."""
+    await record_representation(
+        session,
+        RecordedRepresentation(
+            representation_id=event.representation_id,
+            filer_user_id=event.user_id,
+            applicant_id=event.applicant_id,
+            filer_category=event.filer_category,
+            relationship=event.relationship,
+            basis=event.basis,
+            applicant_date_of_birth=event.applicant_date_of_birth,
+            registered_at=event.occurred_at,
+        ),
+    )
+
+
 def register(runtime: ServiceRuntime) -> None:
     """Subscribe every handler as the ``applications`` consumer group."""
 
@@ -116,6 +134,7 @@ def register(runtime: ServiceRuntime) -> None:
         contracts.AttachmentRejected: on_attachment_rejected,
         contracts.TaxInfoRegistered: on_tax_info_registered,
         UserRegistered: on_user_registered,
+        RepresentationRegistered: on_representation_registered,
     }
     subscribe_events(
         runtime.broker,

@@ -54,6 +54,8 @@ def present(service: ApplicationService, view: ApplicationView, response: Respon
         (403, "application.filer_not_allowed"),
         (422, "application.not_eligible"),
         (422, "application.applicant_required"),
+        (409, "application.representation_not_recorded"),
+        (422, "application.date_of_birth_not_as_recorded"),
         *e.INVALID_REQUEST,
     ),
 )
@@ -76,6 +78,8 @@ async def create_application(
             applicant_email=str(applicant.email) if applicant.email else None,
             applicant_locale=applicant.locale,
             bureau=body.bureau,
+            period_of_stay_months=applicant.period_of_stay_months,
+            filing_from_abroad=body.filing_from_abroad,
         ),
     )
     response.headers["Location"] = f"/api/applications/{view.record.id}"

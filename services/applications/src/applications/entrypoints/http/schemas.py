@@ -49,6 +49,9 @@ class ApplicantIn(BaseModel):
     date_of_birth: date
     current_status: StatusSelectionIn | None = None
     period_of_stay_expires_on: date | None = None
+    period_of_stay_months: int | None = Field(
+        default=None, ge=1, le=120, description="The period of stay granted, in months (e.g. 12 for 1 year)."
+    )
     email: EmailStr | None = Field(default=None, description="The applicant's own address (receipt e-mail).")
     locale: Literal["ja", "en"] | None = None
 
@@ -60,9 +63,15 @@ class ApplicationCreate(BaseModel):
     applicant: ApplicantIn
     applicant_id: uuid.UUID | None = Field(default=None, description="Omitted when filing for yourself.")
     relationship: str | None = Field(default=None, max_length=40)
-    illness_declared: bool = False
+    illness_declared: bool = Field(
+        default=False,
+        description="Ignored: a relative's basis (illness) comes from the representation on record.",
+    )
     requested_status: StatusSelectionIn | None = None
     bureau: str | None = Field(default=None, pattern=BUREAU_PATTERN)
+    filing_from_abroad: bool = Field(
+        default=False, description="The applicant is abroad: not possible online (the refusal explains why)."
+    )
 
     def procedures_domain(self) -> tuple[ProcedureRequest, ...]:
         """Return the procedures as domain values."""
