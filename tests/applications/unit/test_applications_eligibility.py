@@ -146,9 +146,7 @@ def test_refuses_an_unknown_user_category(reference: ReferenceData, clock: Fixed
 
 
 def test_lets_a_legal_representative_file_for_a_child(reference: ReferenceData, clock: FixedClock) -> None:
-    case = make_case(
-        category="legal_representative", relationship="parent", born=date(2012, 1, 1)
-    )
+    case = make_case(category="legal_representative", relationship="parent", born=date(2012, 1, 1))
     assert codes(case, reference, clock) == []
 
 
@@ -369,9 +367,7 @@ def test_takes_the_requested_status_for_the_host_organisation_rule_of_a_change(
 def test_requires_neither_form_when_a_legal_representative_files(
     reference: ReferenceData, clock: FixedClock
 ) -> None:
-    case = make_case(
-        category="legal_representative", relationship="parent", born=date(2012, 1, 1)
-    )
+    case = make_case(category="legal_representative", relationship="parent", born=date(2012, 1, 1))
     found = submission_codes(case, attachments("face_photo", "supporting_documents_pdf"), reference, clock)
     assert found == ["attachments.missing"]
     (refusal,) = check_submission(

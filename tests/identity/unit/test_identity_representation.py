@@ -61,7 +61,10 @@ def test_a_parent_registering_as_a_relative_for_a_minor_is_told_to_register_as_l
     assert [r.code for r in reasons] == ["representation.register_as_legal_representative"]
     assert "法定代理人" in reasons[0].ja
     adult_parent = replace(
-        CHILD, date_of_birth=date(1990, 1, 1), relationship=Relationship.PARENT, basis=RepresentationBasis.ILLNESS
+        CHILD,
+        date_of_birth=date(1990, 1, 1),
+        relationship=Relationship.PARENT,
+        basis=RepresentationBasis.ILLNESS,
     )
     assert codes(UserCategory.RELATIVE, adult_parent) == set()
 
