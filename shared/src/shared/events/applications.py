@@ -33,6 +33,19 @@ class FeeLineText(BaseModel):
     name_en: str
 
 
+class BureauContact(BaseModel):
+    """The bureau an application is with, as mails name it: names, address and phone (reference data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name_ja: str
+    name_en: str
+    address_ja: str
+    address_en: str
+    phone: str
+
+
 class _ApplicationEvent(Event):
     producer: ClassVar[str] = "applications"
     key_field: ClassVar[str] = "application_id"
@@ -40,6 +53,9 @@ class _ApplicationEvent(Event):
     application_id: uuid.UUID
     recipients: list[Recipient] = Field(
         default_factory=list, description="Who must be told (applicant first)."
+    )
+    bureau_contact: BureauContact | None = Field(
+        default=None, description="The bureau the application is with: names, address, phone (added in 1.1)."
     )
 
 

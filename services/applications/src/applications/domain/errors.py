@@ -205,7 +205,6 @@ REPRESENTATION_ENDED = "representation.ended"
 PERIOD_WINDOW_NOT_OPEN = "period.window_not_open"
 PERIOD_NOT_MID_TO_LONG_TERM = "period.not_mid_to_long_term"
 ATTACHMENTS_PHOTO_PLACEHOLDER_NOT_ALLOWED = "attachments.photo_placeholder_not_allowed"
-BUREAU_UNKNOWN = "bureau.unknown"
 
 REFUSAL_CODES: tuple[str, ...] = (
     PROCEDURE_UNKNOWN,
@@ -230,7 +229,6 @@ REFUSAL_CODES: tuple[str, ...] = (
     PERIOD_WINDOW_NOT_OPEN,
     PERIOD_NOT_MID_TO_LONG_TERM,
     ATTACHMENTS_PHOTO_PLACEHOLDER_NOT_ALLOWED,
-    BUREAU_UNKNOWN,
 )
 """Every refusal code; each is returned with its own ja/en message and the HTTP layer shows them as a list."""
 

@@ -38,9 +38,11 @@ from applications.domain.values import (
 )
 from applications.reference.loader import ReferenceData
 from applications.service_layer import errors
+from applications.service_layer.bureaus import bureau_contact, choose_bureau
 from applications.service_layer.messages import integration_event
 from applications.service_layer.representation import filer_from_record, may_see, recorded_representation
 from shared.auth import OFFICER_ROLE, OPERATOR_ROLE, Principal, require_role
+from shared.bureaus import BureauDirectory, default_bureaus
 from shared.events.envelope import Recipient
 from shared.messaging.outbox import add_event
 
@@ -73,6 +75,7 @@ class NewDraft:
     bureau: str | None = None
     period_of_stay_months: int | None = None
     filing_from_abroad: bool = False
+    address_prefecture: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,12 +128,14 @@ class ApplicationService:
         reference: ReferenceData,
         clock: Clock,
         default_bureau: str,
+        bureaus: BureauDirectory | None = None,
     ) -> None:
         """Keep what every use case needs."""
         self.sessions = sessions
         self.reference = reference
         self.clock = clock
         self.default_bureau = default_bureau
+        self.bureaus = bureaus or default_bureaus()
 
     # -- helpers ------------------------------------------------------------------------------------------
     async def _recipients(
@@ -161,9 +166,14 @@ class ApplicationService:
         recipients = await self._recipients(repo, record)
         snapshot = self.reference.as_of(japan_today(self.clock))
         status = application_status(record.application.case, snapshot)
+        bureau = bureau_contact(self.bureaus, record.bureau)
         for event in events:
             message = integration_event(
-                record, event, recipients=recipients, status_code=status.code if status else None
+                record,
+                event,
+                recipients=recipients,
+                status_code=status.code if status else None,
+                bureau=bureau,
             )
             if message is not None:
                 await add_event(session, message)
@@ -282,6 +292,7 @@ class ApplicationService:
             applicant_id = new.applicant_id
             if applicant_id not in principal.acts_for:
                 raise errors.not_linked()
+        bureau = choose_bureau(self.bureaus, new.bureau, new.address_prefecture, self.default_bureau)
         async with self.sessions() as session, session.begin():
             repo = SqlAlchemyApplicationRepository(session)
             email, locale = new.applicant_email, new.applicant_locale
@@ -323,7 +334,7 @@ class ApplicationService:
             record = ApplicationRecord(
                 application=app,
                 version=1,
-                bureau=new.bureau or self.default_bureau,
+                bureau=bureau,
                 applicant_id=applicant_id,
                 filer_user_id=principal.user_id,
             )

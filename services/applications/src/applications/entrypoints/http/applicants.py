@@ -56,6 +56,8 @@ def present(service: ApplicationService, view: ApplicationView, response: Respon
         (422, "application.applicant_required"),
         (409, "application.representation_not_recorded"),
         (422, "application.date_of_birth_not_as_recorded"),
+        (422, "application.bureau_unknown"),
+        (422, "application.prefecture_unknown"),
         *e.INVALID_REQUEST,
     ),
 )
@@ -80,6 +82,7 @@ async def create_application(
             bureau=body.bureau,
             period_of_stay_months=applicant.period_of_stay_months,
             filing_from_abroad=body.filing_from_abroad,
+            address_prefecture=body.address_prefecture,
         ),
     )
     response.headers["Location"] = f"/api/applications/{view.record.id}"

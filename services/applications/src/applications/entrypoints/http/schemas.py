@@ -72,6 +72,11 @@ class ApplicationCreate(BaseModel):
     filing_from_abroad: bool = Field(
         default=False, description="The applicant is abroad: not possible online (the refusal explains why)."
     )
+    address_prefecture: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Prefecture of the address in Japan (name or JIS code): picks the bureau when none is given.",
+    )
 
     def procedures_domain(self) -> tuple[ProcedureRequest, ...]:
         """Return the procedures as domain values."""
