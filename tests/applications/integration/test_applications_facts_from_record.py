@@ -14,6 +14,7 @@ import pytest
 from applications.domain.clock import JAPAN, FixedClock
 from applications.reference.loader import default_data_directory
 from shared.auth import Principal
+from shared.events import TaxInfoRegistered
 from tests.applications.integration.applications_support import (
     People,
     accept,
@@ -21,6 +22,7 @@ from tests.applications.integration.applications_support import (
     create_on_record,
     etag_of,
     extension_draft,
+    publish,
     random_bureau,
     represent,
     today,
@@ -429,3 +431,57 @@ async def test_a_submission_that_straddles_midnight_in_japan_is_numbered_for_one
         submitted = await client.post(f"{path}/submit", headers=headers)
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["provisional_receipt_number"].startswith(f"T{day:%Y%m%d}")
+
+
+# -- 15: Mynaportal tax data only for the 外国人本人 about themself --------------------------------------------------
+async def test_mynaportal_tax_data_counts_only_when_the_applicant_registered_it_for_their_own_filing(
+    infra: Infra,
+) -> None:
+    people = People(infra)
+    me = people.applicant()
+    headers = people.headers(me)
+    child = uuid.uuid4()
+    parent = people.representative(child)
+    born = years_ago(today(), 9)
+    await represent(infra, parent, child, born=born)
+
+    def tax(application_id: uuid.UUID, registered_by: uuid.UUID) -> TaxInfoRegistered:
+        return TaxInfoRegistered(
+            application_id=application_id,
+            attachment_id=uuid.uuid4(),
+            round_number=1,
+            fiscal_year=2025,
+            person_name="NGUYEN VAN AN",
+            sha256="0" * 64,
+            registered_by=registered_by,
+        )
+
+    async with applications_client(infra) as client:
+        own = await client.post(
+            "/api/applications", json=extension_draft(bureau=random_bureau()), headers=headers
+        )
+        own_id = uuid.UUID(own.json()["id"])
+        childs = await create_on_record(
+            client,
+            extension_draft(bureau=random_bureau(), applicant_id=child, born=born.isoformat()),
+            people.headers(parent),
+        )
+        child_id = uuid.UUID(childs.json()["id"])
+        stranger = uuid.uuid4()
+        # Same key, same partition: the refused ones are consumed before the accepted one that follows.
+        await publish(infra, tax(own_id, stranger))
+        await publish(infra, tax(child_id, parent.user_id))
+        await publish(infra, tax(child_id, child))
+        accepted = tax(own_id, me.user_id)
+        await publish(infra, accepted)
+        (photo,) = await accept(
+            infra, child_id, "face_photo"
+        )  # after the refused ones, on the same partition
+        shown = await wait_for_attachments(client, f"/api/applications/{own_id}", headers, 1)
+        child_view = await wait_for_attachments(
+            client, f"/api/applications/{child_id}", people.headers(parent), 1
+        )
+    assert [(a["attachment_id"], a["kind"]) for a in shown["attachments"]] == [
+        (str(accepted.attachment_id), "tax_information")
+    ]
+    assert [a["attachment_id"] for a in child_view["attachments"]] == [str(photo)]

@@ -10,11 +10,17 @@ reference-data kind the uploader chose (host-organisation form, 別記第19号�
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from applications.adapters.repository import AttachmentRecord, SqlAlchemyApplicationRepository
+from applications.adapters.repository import (
+    ApplicationRecord,
+    AttachmentRecord,
+    SqlAlchemyApplicationRepository,
+)
 from applications.adapters.representations import RecordedRepresentation, record_representation
 from applications.domain.values import AttachmentState
 from shared.events import attachments as contracts
@@ -23,6 +29,18 @@ from shared.messaging.consumer import subscribe_events
 from shared.service import ServiceRuntime
 
 CONSUMER = "applications"
+log = logging.getLogger(__name__)
+
+
+def tax_info_belongs(record: ApplicationRecord | None, registered_by: uuid.UUID | None) -> bool:
+    """Tell whether Mynaportal data registered by ``registered_by`` is the applicant's own, filed for themself."""
+    if record is None or registered_by is None:
+        return False
+    own_filing = (
+        record.filer_user_id == record.applicant_id and record.application.case.filer.category == "self"
+    )
+    return own_filing and registered_by == record.applicant_id
+
 
 COARSE_KINDS: dict[str, str] = {
     "photo": "face_photo",
@@ -87,8 +105,22 @@ async def on_attachment_rejected(session: AsyncSession, event: contracts.Attachm
 
 
 async def on_tax_info_registered(session: AsyncSession, event: contracts.TaxInfoRegistered) -> None:
-    """Record Mynaportal income and resident-tax data as an accepted electronic attachment."""
-    await SqlAlchemyApplicationRepository(session).record_attachment(
+    """Record Mynaportal income and resident-tax data as an accepted electronic attachment.
+
+    Only the 外国人本人 filing for themself may use it, about themself (seed): the data counts for an application
+    only when the application on record was filed by its own applicant and that applicant registered the data.
+    """
+    repo = SqlAlchemyApplicationRepository(session)
+    record = await repo.get(event.application_id)
+    if not tax_info_belongs(record, event.registered_by):
+        log.warning(
+            "tax information %s registered by %s is not the applicant's own on application %s: ignored",
+            event.attachment_id,
+            event.registered_by,
+            event.application_id,
+        )
+        return
+    await repo.record_attachment(
         AttachmentRecord(
             attachment_id=event.attachment_id,
             application_id=event.application_id,
