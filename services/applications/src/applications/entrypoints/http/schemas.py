@@ -62,7 +62,11 @@ class ApplicationCreate(BaseModel):
     procedures: list[ProcedureIn] = Field(min_length=1, max_length=5)
     applicant: ApplicantIn
     applicant_id: uuid.UUID | None = Field(default=None, description="Omitted when filing for yourself.")
-    relationship: str | None = Field(default=None, max_length=40)
+    relationship: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Ignored: a representative's relationship comes from the representation on record.",
+    )
     illness_declared: bool = Field(
         default=False,
         description="Ignored: a relative's basis (illness) comes from the representation on record.",
