@@ -36,6 +36,17 @@ SERVICES: dict[str, dict[str, str]] = {
     "notifications": {"module": "notifications.main", "env": "NOTIFICATIONS", "db": "ras_notifications"},
 }
 CARD_GATEWAY = {"module": "card_gateway.main", "env": "CARD_GATEWAY"}
+#: The portal: no business data, its own database for sessions only, behind the gateway at /.
+WEB = {"module": "web.main", "env": "WEB", "db": "ras_web"}
+GATEWAY_DIR = ROOT / "deploy" / "gateway"
+#: Rate limits of the gateway per client address (nginx ``limit_req_zone`` rates); RAS_GATEWAY_RATE_<NAME> overrides.
+GATEWAY_RATES = {
+    "SIGNIN": "10r/m",
+    "REGISTRATION": "5r/m",
+    "CHALLENGE": "20r/m",
+    "RESEND": "3r/m",
+    "RESET": "5r/m",
+}
 
 
 # Children started by this process, kept so that they are reaped (and never garbage-collected while running).
@@ -90,6 +101,9 @@ class Ports:
     ocsp: int = 8110
     mynaportal: int = 8199
     checkers: int = 2
+    gateway: int = 8080
+    gateway_tls: int = 8443
+    web: int = 8100
 
 
 @dataclass
@@ -440,7 +454,8 @@ class Stack:
 
     def migrate(self, service: str) -> None:
         """Apply the service's Alembic migrations to its database."""
-        env = {**os.environ, "RAS_MIGRATION_DATABASE_URL": self.database_url(SERVICES[service]["db"])}
+        db = WEB["db"] if service == "web" else SERVICES[service]["db"]
+        env = {**os.environ, "RAS_MIGRATION_DATABASE_URL": self.database_url(db)}
         subprocess.run(
             [
                 PYTHON,
@@ -542,13 +557,22 @@ class Stack:
     def service_env(self, service: str) -> dict[str, str]:
         """Return the environment a service process needs on this stack."""
         private, public = self.ensure_keys()
+        if service == "web":
+            return {
+                "WEB_DATABASE_URL": self.database_url(WEB["db"]),
+                **{
+                    f"WEB_{name.upper()}_URL": f"http://127.0.0.1:{port}"
+                    for name, port in self.ports.services.items()
+                },
+                "WEB_PUBLIC_URL": self.public_url,
+                "WEB_CARD_GATEWAY_URL": f"http://127.0.0.1:{self.ports.card_gateway}",
+                "WEB_TRUSTED_PROXIES": '["127.0.0.1"]',
+            }
         if service == "card-gateway":
             prefix = CARD_GATEWAY["env"]
             return {
                 f"{prefix}_PORT": str(self.ports.card_gateway),
-                f"{prefix}_ALLOWED_ORIGINS": os.environ.get(
-                    f"{prefix}_ALLOWED_ORIGINS", "http://127.0.0.1:8080"
-                ),
+                f"{prefix}_ALLOWED_ORIGINS": os.environ.get(f"{prefix}_ALLOWED_ORIGINS", self.public_url),
             }
         spec = SERVICES[service]
         prefix = spec["env"]
@@ -569,7 +593,7 @@ class Stack:
             env["IDENTITY_JPKI__SIGN_CA_FILES"] = json.dumps([str(p) for p in dev_pki.ca_files(jpki, "sign")])
             env["IDENTITY_REVOCATION__BACKEND"] = "ocsp"
             env["IDENTITY_REVOCATION__OCSP_URL"] = f"http://127.0.0.1:{self.ports.ocsp}/ocsp"
-            env["IDENTITY_WEB_BASE_URL"] = os.environ.get("RAS_WEB_BASE_URL", "http://127.0.0.1:8080")
+            env["IDENTITY_WEB_BASE_URL"] = os.environ.get("RAS_WEB_BASE_URL", self.public_url)
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = "127.0.0.1"
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
@@ -580,8 +604,12 @@ class Stack:
 
     def start_service(self, service: str, timeout: float = 60) -> None:
         """Start one service with uvicorn and wait for its ``/alive``."""
-        port = self.ports.card_gateway if service == "card-gateway" else self.ports.services[service]
-        module = CARD_GATEWAY["module"] if service == "card-gateway" else SERVICES[service]["module"]
+        port = {"card-gateway": self.ports.card_gateway, "web": self.ports.web}.get(
+            service
+        ) or self.ports.services[service]
+        module = {"card-gateway": CARD_GATEWAY["module"], "web": WEB["module"]}.get(service) or SERVICES[
+            service
+        ]["module"]
         proc = self.proc(service)
         if proc.pid() is not None and port_open(port):
             return
@@ -607,6 +635,102 @@ class Stack:
         if proc.pid() is None:
             raise StackError(f"{service} exited at start; see {proc.logfile}")
 
+    # ---------------------------------------------------------------- the public gateway (nginx)
+    @property
+    def gateway_dir(self) -> Path:
+        """Where the rendered gateway configuration, its static files and temp folders live."""
+        return self.var / "gateway"
+
+    @property
+    def public_url(self) -> str:
+        """The one public address (what mails link to)."""
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def gateway_tls(self) -> bool:
+        """TLS is optional: ``RAS_GATEWAY_TLS=1`` adds an HTTPS server with a locally generated certificate."""
+        return os.environ.get("RAS_GATEWAY_TLS", "") in {"1", "true", "yes"}
+
+    def gateway_values(self) -> dict[str, str]:
+        """The template values of ``deploy/gateway/*.template`` on this stack."""
+        gdir = self.gateway_dir
+        values = {
+            "RAS_GATEWAY_LISTEN": f"127.0.0.1:{self.ports.gateway}",
+            "RAS_GATEWAY_TLS_LISTEN": f"127.0.0.1:{self.ports.gateway_tls}",
+            "RAS_GATEWAY_TLS_CERT": str(gdir / "tls" / "gateway.crt"),
+            "RAS_GATEWAY_TLS_KEY": str(gdir / "tls" / "gateway.key"),
+            "RAS_GATEWAY_ACCESS_LOG": str(self.log_dir / "gateway-access.log"),
+            "RAS_GATEWAY_WWW": str(gdir / "www"),
+            "RAS_GATEWAY_INCLUDE_DIR": str(gdir / "conf.d"),
+            "RAS_CARD_GATEWAY_ORIGIN": f"http://127.0.0.1:{self.ports.card_gateway}",
+            "RAS_WEB_UPSTREAM": f"127.0.0.1:{self.ports.web}",
+        }
+        for service, port in self.ports.services.items():
+            values[f"RAS_{service.upper()}_UPSTREAM"] = f"127.0.0.1:{port}"
+        for name, rate in GATEWAY_RATES.items():
+            values[f"RAS_GATEWAY_RATE_{name}"] = os.environ.get(f"RAS_GATEWAY_RATE_{name}", rate)
+        return values
+
+    def render_gateway(self) -> Path:
+        """Write the gateway's nginx.conf (rendered from the templates every way of running shares); return it."""
+        import gateway_config
+
+        gdir = self.gateway_dir
+        conf_d = gdir / "conf.d"
+        for sub in ("conf.d", "tmp", "www"):
+            (gdir / sub).mkdir(parents=True, exist_ok=True)
+        for old in conf_d.iterdir():
+            old.unlink()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(GATEWAY_DIR / "www", gdir / "www", dirs_exist_ok=True)
+        values = self.gateway_values()
+        templates = ["ras-00-gateway.conf.template", *(p.name for p in GATEWAY_DIR.glob("*.inc.template"))]
+        if self.gateway_tls():
+            gateway_config.ensure_certificate(gdir / "tls")
+            templates.append("ras-10-tls.conf.template")
+        for name in templates:
+            text = gateway_config.render((GATEWAY_DIR / name).read_text(), values)
+            (conf_d / name.removesuffix(".template")).write_text(text)
+        user = "nobody" if os.geteuid() == 0 else None
+        if user:
+            info = pwd.getpwnam(user)
+            os.chown(gdir / "tmp", info.pw_uid, info.pw_gid)
+        main_conf = gdir / "nginx.conf"
+        main_conf.write_text(gateway_config.main_conf(gdir, self.log_dir, user=user))
+        return main_conf
+
+    def start_gateway(self, timeout: float = 20) -> None:
+        """Start nginx (the distribution's package) as the public gateway, after checking its configuration."""
+        proc = self.proc("gateway")
+        if proc.pid() is not None and port_open(self.ports.gateway):
+            return
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise StackError("nginx is missing: run scripts/bootstrap.sh (it installs the nginx package)")
+        conf = self.render_gateway()
+        prefix = str(self.gateway_dir) + "/"
+        check = subprocess.run(
+            [nginx, "-t", "-q", "-p", prefix, "-c", str(conf)], capture_output=True, text=True, check=False
+        )
+        if check.returncode != 0:
+            raise StackError(f"the gateway configuration is not valid: {check.stderr.strip()}")
+        proc.start([nginx, "-p", prefix, "-c", str(conf), "-g", "daemon off;"], port=self.ports.gateway)
+        wait_until(
+            lambda: port_open(self.ports.gateway) or proc.pid() is None, timeout, "the gateway to listen"
+        )
+        if proc.pid() is None:
+            raise StackError(
+                f"the gateway exited at start; see {proc.logfile} and {self.log_dir}/gateway-error.log"
+            )
+
+    def publish_openapi(self) -> Path:
+        """Merge the services' OpenAPI documents into the public gateway API document the gateway serves."""
+        import gateway_config
+
+        return gateway_config.write_merged_openapi(
+            {service: f"http://127.0.0.1:{port}" for service, port in self.ports.services.items()},
+            self.gateway_dir / "www" / "api" / "openapi.json",
+        )
+
     def wait_ready(self, timeout: float = 120) -> None:
         """Wait until every service answers ``/ready`` (its database and broker answer) and the checkers live."""
         import urllib.error
@@ -619,7 +743,7 @@ class Stack:
             except (urllib.error.URLError, OSError):
                 return False
 
-        for service, port in self.ports.services.items():
+        for service, port in [*self.ports.services.items(), ("web", self.ports.web)]:
             wait_until(lambda port=port: ready(port), timeout, f"{service} to be ready")
         for index in range(self.ports.checkers):
             proc = self.proc(f"attachments-checker-{index}")
@@ -637,6 +761,8 @@ class Stack:
         for service, spec in SERVICES.items():
             self.create_database(spec["db"])
             self.migrate(service)
+        self.create_database(WEB["db"])
+        self.migrate("web")
 
     def up(self, *, services: bool = True) -> dict[str, str]:
         """Bring the whole stack up and write ``var/stack.env``; harmless when already up."""
@@ -646,12 +772,16 @@ class Stack:
                 self.start_service(service)
             self.start_checkers()
             self.start_service("card-gateway")
+            self.start_service("web")
             self.wait_ready()
+            self.start_gateway()
+            self.publish_openapi()
         return self.write_env()
 
     def addresses(self) -> dict[str, str]:
         """Return the addresses of every part, as KEY=value pairs."""
         env = {
+            "PUBLIC_URL": self.public_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "POSTGRES_URL": f"postgresql://ras@127.0.0.1:{self.ports.postgres}/postgres",
             "SMTP_HOST": "127.0.0.1",
@@ -665,6 +795,9 @@ class Stack:
         for service, port in self.ports.services.items():
             env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env["CARD_GATEWAY_URL"] = f"http://127.0.0.1:{self.ports.card_gateway}"
+        env["GATEWAY_ACCESS_LOG"] = str(self.log_dir / "gateway-access.log")
+        if self.gateway_tls():
+            env["PUBLIC_TLS_URL"] = f"https://127.0.0.1:{self.ports.gateway_tls}"
         return env
 
     def write_env(self) -> dict[str, str]:
@@ -675,7 +808,9 @@ class Stack:
         return env
 
     def names(self) -> Iterator[str]:
-        """Every process name, services first (stopped first), infrastructure last."""
+        """Every process name, the gateway and services first (stopped first), infrastructure last."""
+        yield "gateway"
+        yield "web"
         yield "card-gateway"
         yield from (f"attachments-checker-{i}" for i in range(self.ports.checkers))
         yield from reversed(list(SERVICES))

@@ -12,7 +12,7 @@ from shared.migrations import upgrade
 from tests.support.apps import Infra
 from tests.support.stack import ROOT, TestStack
 
-SERVICES = ("identity", "applications", "attachments", "notifications")
+SERVICES = ("identity", "applications", "attachments", "notifications", "web")
 
 # Tests make a fresh bureau code each; the test desks of this file make those codes known (shared.bureaus).
 os.environ.setdefault("RAS_EXTRA_BUREAUS_FILE", str(ROOT / "tests" / "support" / "bureaus.test.yaml"))

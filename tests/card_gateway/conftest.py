@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from card_gateway.domain.errors import CardGatewayError
 from card_gateway.domain.models import ReaderInfo
@@ -52,6 +55,36 @@ def make_card(test_card: TestCard, **overrides: object) -> VirtualJpkiCard:
         **overrides,
     }
     return VirtualJpkiCard(**options)  # type: ignore[arg-type]
+
+
+def _reissue(der: bytes, issuer_key: rsa.RSAPrivateKey, key: rsa.RSAPrivateKey) -> bytes:
+    """Return a copy of a certificate for another public key, signed again by its CA."""
+    old = x509.load_der_x509_certificate(der)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(old.subject)
+        .issuer_name(old.issuer)
+        .public_key(key.public_key())
+        .serial_number(old.serial_number)
+        .not_valid_before(old.not_valid_before_utc)
+        .not_valid_after(old.not_valid_after_utc)
+    )
+    for extension in old.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+@pytest.fixture(scope="session")
+def rsa1024_card_options(test_pki: TestPki, test_card: TestCard) -> dict[str, object]:
+    """make_card overrides for a card whose two keys are RSA-1024 (certificates issued by the test CAs)."""
+    auth_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    sign_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    return {
+        "auth_key": auth_key,
+        "auth_certificate": _reissue(test_card.auth_cert_der, test_pki.ca("auth").key, auth_key),
+        "sign_key": sign_key,
+        "sign_certificate": _reissue(test_card.sign_cert_der, test_pki.ca("sign").key, sign_key),
+    }
 
 
 @pytest.fixture
@@ -129,27 +162,26 @@ def vpcd_readers(pcscd: Pcscd) -> tuple[str, str]:
 
 
 @pytest.fixture
-def insert_card(vpcd_readers: tuple[str, str]) -> Iterator[Callable[[VirtualCard], VpcdCardSlot]]:
-    """Insert a virtual card into vpcd slot 0 and wait until pcscd sees it; removed again after the test."""
-    slots: list[VpcdCardSlot] = []
+def insert_card(vpcd_readers: tuple[str, str]) -> Iterator[Callable[..., VpcdCardSlot]]:
+    """Insert a virtual card into vpcd slot 0 (or ``slot=1``) and wait until pcscd sees it; removed after the test."""
+    slots: list[tuple[int, VpcdCardSlot]] = []
 
-    def insert(card: VirtualCard) -> VpcdCardSlot:
-        slot = VpcdCardSlot(card, host="127.0.0.1", port=VPCD_PORTS[0])
-        slot.insert()
-        slots.append(slot)
-        wait_for_card(vpcd_readers[0], present=True)
-        return slot
+    def insert(card: VirtualCard, slot: int = 0) -> VpcdCardSlot:
+        inserted = VpcdCardSlot(card, host="127.0.0.1", port=VPCD_PORTS[slot])
+        inserted.insert()
+        slots.append((slot, inserted))
+        wait_for_card(vpcd_readers[slot], present=True)
+        return inserted
 
     yield insert
-    for slot in slots:
-        slot.remove()
-    wait_for_card(vpcd_readers[0], present=False)
+    for _, inserted in slots:
+        inserted.remove()
+    for slot in sorted({slot for slot, _ in slots} | {0}):
+        wait_for_card(vpcd_readers[slot], present=False)
 
 
 @pytest.fixture
-def card_slot(
-    insert_card: Callable[[VirtualCard], VpcdCardSlot], virtual_card: VirtualJpkiCard
-) -> VpcdCardSlot:
+def card_slot(insert_card: Callable[..., VpcdCardSlot], virtual_card: VirtualJpkiCard) -> VpcdCardSlot:
     """The virtual My Number Card inserted into vpcd slot 0."""
     return insert_card(virtual_card)
 

@@ -9,6 +9,9 @@ import pytest
 
 from card_gateway.entrypoints.cli import main
 from card_gateway.service_layer.gateway import CardGateway
+from card_gateway.virtual_card import CardQuirks
+from shared.testing.jpki import TestCard
+from tests.card_gateway.conftest import FAKE_READER, make_card
 from tests.card_gateway.fakes import FakeReaderBackend
 
 pytestmark = pytest.mark.unit
@@ -43,3 +46,11 @@ def test_errors_print_code_and_both_languages(
     fake_backend.cards = {}
     code, text = run(fake_gateway, "tries")
     assert code == 1 and "reader.not_found" in text and "カードリーダー" in text and "card reader" in text
+
+
+def test_unknown_tries_are_shown_as_unknown(fake_backend: FakeReaderBackend, test_card: TestCard) -> None:
+    fake_backend.cards[FAKE_READER] = make_card(test_card, quirks=CardQuirks(tries_query_answers_ok=True))
+    gateway = CardGateway(fake_backend)
+    code, text = run(gateway, "tries")
+    assert code == 0 and "unknown / 不明" in text and "3/3" not in text
+    assert json.loads(run(gateway, "--json", "tries")[1])["auth"] is None

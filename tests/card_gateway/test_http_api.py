@@ -11,8 +11,9 @@ from fastapi import FastAPI
 
 from card_gateway.config import CardGatewaySettings
 from card_gateway.main import create_app
-from card_gateway.virtual_card import VirtualJpkiCard, VirtualOtherCard
-from tests.card_gateway.conftest import AUTH_PIN, FAKE_READER, SIGN_PIN
+from card_gateway.virtual_card import CardQuirks, VirtualJpkiCard, VirtualOtherCard
+from shared.testing.jpki import TestCard
+from tests.card_gateway.conftest import AUTH_PIN, FAKE_READER, SIGN_PIN, make_card
 from tests.card_gateway.fakes import FakeReaderBackend
 from tests.card_gateway.test_gateway_unit import verify
 
@@ -204,3 +205,53 @@ async def test_a_stuck_card_is_504(fake_backend: FakeReaderBackend) -> None:
             await c.post("/card/auth-signature", json=sign_body(AUTH_PIN)), 504, "operation.timeout"
         )
     app.state.gateway.close()
+
+
+async def test_unknown_tries_are_null_and_no_pin_is_sent(
+    client: httpx.AsyncClient, fake_backend: FakeReaderBackend, test_card: TestCard
+) -> None:
+    card = make_card(test_card, quirks=CardQuirks(tries_query_answers_ok=True))
+    card.set_tries(auth=0)
+    fake_backend.cards[FAKE_READER] = card
+    tries = (await client.get("/card/pin-tries")).json()
+    assert tries["auth"] == {"tries_left": None, "max_tries": 3, "blocked": None}
+    body = assert_problem(
+        await client.post("/card/auth-signature", json=sign_body(AUTH_PIN, confirm_last_try=True)),
+        409,
+        "pin.tries_unknown",
+    )
+    assert body["tries_left"] is None and body["pin"] == "auth"
+    assert card.tries()["auth"] == 0 and not [c for c in card.commands if c.ins == 0x20 and c.data]
+
+
+async def test_a_wrong_pin_without_a_counter_is_403_with_null_tries(
+    client: httpx.AsyncClient, fake_backend: FakeReaderBackend, test_card: TestCard
+) -> None:
+    fake_backend.cards[FAKE_READER] = make_card(test_card, quirks=CardQuirks(wrong_pin_without_counter=True))
+    body = assert_problem(await client.post("/card/auth-signature", json=sign_body("9876")), 403, "pin.wrong")
+    assert body["tries_left"] is None
+
+
+async def test_the_default_reader_skips_other_cards_and_errors_name_the_readers(
+    client: httpx.AsyncClient, fake_backend: FakeReaderBackend, virtual_card: VirtualJpkiCard
+) -> None:
+    fake_backend.cards = {"Reader A": VirtualOtherCard(), "Reader B": virtual_card}
+    assert (await client.get("/card")).json()["reader"] == "Reader B"
+    response = await client.post("/card/auth-signature", json=sign_body(AUTH_PIN))
+    assert response.status_code == 200 and response.json()["reader"] == "Reader B"
+    fake_backend.cards = {"Reader A": VirtualOtherCard(), "Reader B": VirtualOtherCard()}
+    body = assert_problem(await client.get("/card/pin-tries"), 409, "card.not_my_number_card")
+    assert body["readers"] == ["Reader A", "Reader B"] and "Reader B" in str(body["message_ja"])
+
+
+async def test_an_unsupported_key_is_409(
+    client: httpx.AsyncClient,
+    fake_backend: FakeReaderBackend,
+    test_card: TestCard,
+    rsa1024_card_options: dict[str, object],
+) -> None:
+    fake_backend.cards[FAKE_READER] = make_card(test_card, **rsa1024_card_options)
+    body = assert_problem(
+        await client.post("/card/auth-signature", json=sign_body(AUTH_PIN)), 409, "card.unsupported_key"
+    )
+    assert body["key"] == "RSA 1024-bit"

@@ -8,8 +8,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from card_gateway.domain import apdu
 from card_gateway.domain.apdu import Ef, ResponseApdu
-from card_gateway.virtual_card import VirtualJpkiCard, VirtualOtherCard
+from card_gateway.virtual_card import CardQuirks, VirtualJpkiCard, VirtualOtherCard
 from shared.testing.jpki import TestCard, sign_digest_info
+from tests.card_gateway.conftest import make_card
 
 pytestmark = pytest.mark.unit
 
@@ -116,3 +117,34 @@ def test_a_card_without_the_jpki_ap_answers_6a82() -> None:
 def test_unknown_instructions_and_classes_are_refused(virtual_card: VirtualJpkiCard) -> None:
     assert ResponseApdu.parse(virtual_card.process(bytes.fromhex("00CA004F00"))).sw == 0x6D00
     assert ResponseApdu.parse(virtual_card.process(bytes.fromhex("A0A4000002"))).sw == 0x6E00
+
+
+def test_quirks_answer_like_the_cards_they_copy(test_card: TestCard) -> None:
+    card = make_card(
+        test_card,
+        quirks=CardQuirks(
+            tries_query_answers_ok=True,
+            wrong_pin_without_counter=True,
+            read_limit=3,
+            end_of_file_warning=True,
+            token_length=15,
+        ),
+    )
+    send(card, apdu.select_application())
+    select(card, Ef.AUTH_PIN)
+    card.set_tries(auth=0)
+    assert send(card, apdu.verify(None)).sw == 0x9000
+    card.set_tries(auth=3)
+    assert send(card, apdu.verify(b"0000")).sw == 0x6300 and card.tries()["auth"] == 2
+    select(card, Ef.TOKEN)
+    assert send(card, apdu.read_binary(0, 32)) == ResponseApdu(b"JPK", 0x9000)
+    assert send(card, apdu.read_binary(13, 32)) == ResponseApdu(b"N2", 0x6282)
+    select(card, Ef.AUTH_CERT)
+    assert send(card, apdu.read_binary(0, 4)).data == test_card.auth_cert_der[:3]
+
+
+def test_quirks_refuse_impossible_settings() -> None:
+    with pytest.raises(ValueError, match="read_limit"):
+        CardQuirks(read_limit=0)
+    with pytest.raises(ValueError, match="token_length"):
+        CardQuirks(token_length=0)

@@ -55,6 +55,8 @@ def all_ports(stack: Stack) -> list[int]:
         p.card_gateway,
         p.ocsp,
         p.mynaportal,
+        p.gateway,
+        p.web,
         *p.services.values(),
     ]
 

@@ -64,6 +64,9 @@ def e2e_ports(offset: int) -> Ports:
         card_gateway=base + 105,
         ocsp=base + 110,
         mynaportal=base + 199,
+        gateway=base + 80,
+        gateway_tls=base + 443,
+        web=base + 100,
     )
 
 
@@ -190,8 +193,8 @@ def wait_for_mail(stack: Stack, address: str, template: str) -> Mail:
 
 
 def link_token(text: str) -> str:
-    """The token of the set-up link in a mail (or the command's output): it travels in the URL fragment."""
-    match = re.search(r"/password-setup#token=([A-Za-z0-9_\-]+)", text)
+    """The token of the set-up link in a mail (or the command's output): the portal page's query string."""
+    match = re.search(r"/password-setup\?token=([A-Za-z0-9_\-]+)", text)
     assert match, f"no set-up link in: {text!r}"
     return match[1]
 

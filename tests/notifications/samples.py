@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from shared.events import (
+    ApplicationRefused,
     ApplicationReturned,
     ApplicationSubmitted,
+    ApplicationWithdrawn,
     AttachmentRejected,
     AuthIdIssued,
     CardDispatched,
@@ -23,10 +25,18 @@ from shared.events import (
     ReviewCompleted,
     UserRegistered,
 )
+from shared.events.applications import Form9Declaration
 from shared.events.identity import Locale
 
 EXPIRES = datetime(2026, 12, 26, 6, 0, tzinfo=UTC)  # 15:00 JST
 DISPATCHED = datetime(2027, 1, 15, 1, 0, tzinfo=UTC)
+DEADLINE = date(2027, 2, 10)
+FORM9_LATER_ROUND = Form9Declaration(
+    tick="bureau_requested_additional_documents",
+    text_ja="申請した地方出入国在留管理官署からの追加資料の提出依頼があったので、在留申請オンラインシステムに資料を追加で添付します。",
+    text_en="As the regional immigration services bureau where I applied asked me to submit additional documents, "
+    "I will attach further documents through the Residence Application Online System.",
+)
 
 
 @dataclass(frozen=True)
@@ -183,11 +193,27 @@ SAMPLES: tuple[Sample, ...] = (
             message="3月末までに提出してください。",
             round_number=2,
             receipt_number="R2026-TKY-004567",
+            deadline=DEADLINE,
+            declaration_form9=FORM9_LATER_ROUND,
         ),
         "資料の追加提出のお願い（受付番号 R2026-TKY-004567）",
         "Additional documents requested (receipt number R2026-TKY-004567)",
-        ("在職証明書", "住民税の課税証明書", "3月末までに提出してください。", "第2回", "参考様式9"),
-        ("在職証明書", "Re-attachment is now open (round 2)", "reference form 9"),
+        (
+            "在職証明書",
+            "住民税の課税証明書",
+            "3月末までに提出してください。",
+            "第2回",
+            "提出期限: 2027年2月10日",
+            "参考様式9",
+            FORM9_LATER_ROUND.text_ja,
+        ),
+        (
+            "在職証明書",
+            "Re-attachment is now open (round 2)",
+            "Submit them by: 10 February 2027",
+            "reference form 9",
+            FORM9_LATER_ROUND.text_en,
+        ),
     ),
     Sample(
         "review_completed",
@@ -212,11 +238,46 @@ SAMPLES: tuple[Sample, ...] = (
             officer_id=uuid.uuid4(),
             receipt_number="R2026-TKY-004567",
             dispatched_at=DISPATCHED,
+            tracking_number="1234-5678-9012",
         ),
         "在留カード等を発送しました（受付番号 R2026-TKY-004567）",
         "Your residence card has been sent (receipt number R2026-TKY-004567)",
-        ("2027年1月15日に発送しました",),
-        ("was sent on 15 January 2027",),
+        ("2027年1月15日に発送しました", "お問い合わせ番号（追跡番号）: 1234-5678-9012"),
+        ("was sent on 15 January 2027", "Tracking number: 1234-5678-9012"),
+    ),
+    Sample(
+        "application_refused",
+        lambda a, loc: ApplicationRefused(
+            application_id=uuid.uuid4(),
+            recipients=applicant(a, loc),
+            officer_id=uuid.uuid4(),
+            reason="活動実績が確認できません。",
+            receipt_number="R2026-TKY-004567",
+            provisional_receipt_number="P2026-000123",
+        ),
+        "申請の審査結果（不許可）のお知らせ（受付番号 R2026-TKY-004567）",
+        "Your application was refused (receipt number R2026-TKY-004567)",
+        ("不許可となりました", "活動実績が確認できません。", "今後の手続について", "理由について説明を希望"),
+        ("was refused", "活動実績が確認できません。", "What to do next", "hear the reasons for the refusal"),
+    ),
+    Sample(
+        "application_withdrawn",
+        lambda a, loc: ApplicationWithdrawn(
+            application_id=uuid.uuid4(),
+            recipients=applicant(a, loc),
+            withdrawn_by=uuid.uuid4(),
+            reason="帰国します",
+            provisional_receipt_number="P2026-000123",
+            occurred_at=EXPIRES,
+        ),
+        "申請の取下げを受け付けました（仮受付番号 P2026-000123）",
+        "Withdrawal of your application confirmed (provisional receipt number P2026-000123)",
+        (
+            "取下げを2026年12月26日 15:00（日本時間）に受け付けました",
+            "帰国します",
+            "再開することはできません",
+        ),
+        ("was received on 26 December 2026, 15:00 JST", "帰国します", "cannot be reopened"),
     ),
 )
 

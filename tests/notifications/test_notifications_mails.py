@@ -179,11 +179,17 @@ async def test_operators_read_the_log_by_application_and_resend_a_mail_as_a_new_
     await one_mail(infra, filer)
     operator = token(infra, "operator")
 
-    by_application = await client.get(
-        "/api/notifications/deliveries",
-        params={"application_id": str(event.application_id)},
-        headers=operator,
-    )
+    async def logged_as_delivered() -> httpx.Response | None:
+        # the catcher may hold the mail a moment before the sender records it as delivered
+        response = await client.get(
+            "/api/notifications/deliveries",
+            params={"application_id": str(event.application_id)},
+            headers=operator,
+        )
+        items = response.json().get("items", []) if response.status_code == 200 else []
+        return response if len(items) == 2 and all(r["status"] == "delivered" for r in items) else None
+
+    by_application = await eventually(logged_as_delivered, timeout=30)
     assert by_application.status_code == 200
     rows = by_application.json()["items"]
     assert {r["recipient"] for r in rows} == {applicant, filer}

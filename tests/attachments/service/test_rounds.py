@@ -16,6 +16,7 @@ from shared.events import (
     Event,
     Recipient,
 )
+from shared.events.applications import Form9Declaration
 from tests.attachments.checks.attachment_check_factories import Files
 from tests.attachments.service.support import AttachmentsStack, applicant, officer, padded_pdf
 from tests.support.apps import eventually
@@ -113,22 +114,15 @@ async def test_the_bureau_opens_round_two_with_its_own_ten_megabytes_and_review_
     await eventually(closed_again, timeout=60)
 
 
-async def declare(
-    stack: AttachmentsStack,
-    principal: Principal,
-    application_id: uuid.UUID,
-    round_number: int,
-    declaration: str,
-) -> Any:
-    """PUT the round's 参考様式9 declaration."""
-    return await stack.client.put(
-        f"/api/attachments/applications/{application_id}/rounds/{round_number}/declaration",
-        json={"declaration": declaration},
-        headers=stack.auth(principal),
+async def rounds_of(stack: AttachmentsStack, principal: Principal, application_id: uuid.UUID) -> list[Any]:
+    """Return the application's rounds as the attachments API shows them."""
+    response = await stack.client.get(
+        f"/api/attachments/applications/{application_id}", headers=stack.auth(principal)
     )
+    return list(response.json()["rounds"]) if response.status_code == 200 else []
 
 
-async def test_the_form_9_declaration_is_recorded_with_the_round_and_must_fit_it(
+async def test_each_round_shows_the_form_9_box_the_applications_service_says_it_needs(
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
@@ -136,28 +130,49 @@ async def test_the_form_9_declaration_is_recorded_with_the_round_and_must_fit_it
     assert (
         await stack.upload(person, application_id, files.plain_bytes(files.text_pdf()))
     ).status_code == 202
-    wrong = await declare(stack, person, application_id, 1, "bureau_requested_additional_documents")
-    assert wrong.status_code == 422
-    assert wrong.json()["code"] == "attachments.declaration_not_allowed"
-    response = await declare(stack, person, application_id, 1, "more_will_be_attached_later")
-    assert response.status_code == 200, response.text
-    round_one = response.json()
-    assert round_one["over_limit_declared"] is True
-    assert round_one["declaration"]["declaration"] == "more_will_be_attached_later"
-    assert "10MB" in round_one["declaration"]["label_ja"]
-    assert round_one["declaration"]["declared_by"] == str(person.user_id)
-    seen = await stack.client.get(
-        f"/api/attachments/applications/{application_id}/rounds/1", headers=stack.auth(officer())
+    gone = await stack.client.put(
+        f"/api/attachments/applications/{application_id}/rounds/1/declaration",
+        json={"declaration": "more_will_be_attached_later"},
+        headers=stack.auth(person),
     )
-    assert seen.json()["over_limit_declared"] is True
-    stranger = await declare(stack, applicant(), application_id, 1, "more_will_be_attached_later")
-    assert stranger.status_code == 403
-    missing = await declare(stack, person, application_id, 2, "bureau_requested_additional_documents")
-    assert missing.status_code == 404
-    assert missing.json()["code"] == "attachments.round_not_found"
+    assert gone.status_code in (404, 405)  # 参考様式9 is the applications service's (ADR 0014)
+    await publish(
+        stack,
+        submitted(application_id, person.user_id).model_copy(
+            update={
+                "over_10mb_declared": True,
+                "declaration_form9": Form9Declaration(
+                    tick="more_will_be_attached_later", text_ja="…", text_en="…"
+                ),
+            }
+        ),
+    )
+    await publish(
+        stack,
+        ApplicationReturned(
+            application_id=application_id,
+            officer_id=uuid.uuid4(),
+            requested_documents=["残りの資料"],
+            round_number=2,
+            declaration_form9=Form9Declaration(
+                tick="bureau_requested_additional_documents", text_ja="…", text_en="…"
+            ),
+        ),
+    )
+
+    async def both() -> list[Any] | None:
+        rounds = await rounds_of(stack, officer(), application_id)
+        return rounds if len(rounds) == 2 and rounds[1]["declaration_form9"] else None
+
+    first, second = await eventually(both, timeout=60)
+    assert (
+        first["declaration_form9"] == "more_will_be_attached_later" and first["over_limit_declared"] is True
+    )
+    assert second["declaration_form9"] == "bureau_requested_additional_documents"
+    assert second["state"] == "open"
 
 
-async def test_a_later_round_takes_the_bureau_requested_declaration(
+async def test_a_round_needs_no_form_9_when_the_applications_service_says_none(
     stack: AttachmentsStack, files: Files
 ) -> None:
     person = applicant()
@@ -170,16 +185,10 @@ async def test_a_later_round_takes_the_bureau_requested_declaration(
         ),
     )
 
-    async def reopened() -> bool:
-        response = await stack.client.get(
-            f"/api/attachments/applications/{application_id}", headers=stack.auth(person)
-        )
-        return response.status_code == 200 and response.json()["open_round"] == 2
+    async def reopened() -> list[Any] | None:
+        rounds = await rounds_of(stack, person, application_id)
+        return rounds if len(rounds) == 2 and rounds[1]["state"] == "open" else None
 
-    await eventually(reopened, timeout=60)
-    response = await declare(stack, person, application_id, 2, "bureau_requested_additional_documents")
-    assert response.status_code == 200, response.text
-    assert response.json()["state"] == "open"
-    closed = await declare(stack, person, application_id, 1, "more_will_be_attached_later")
-    assert closed.status_code == 409
-    assert closed.json()["code"] == "attachments.round_closed"
+    rounds = await eventually(reopened, timeout=60)
+    assert [r["declaration_form9"] for r in rounds] == [None, None]
+    assert rounds[0]["over_limit_declared"] is False

@@ -1,4 +1,4 @@
-"""Upload rules without infrastructure: type sniffing, budgets, declarations, recipients, file names."""
+"""Upload rules without infrastructure: type sniffing, budgets, recipients, file names."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ import pytest
 
 from attachments.domain import errors
 from attachments.domain.model import (
-    Declaration,
     RoundUsage,
     check_content,
-    check_declaration,
     check_extension,
     clean_filename,
-    declaration_for_round,
     merge_recipients,
     upload_budget,
 )
@@ -131,15 +128,6 @@ def test_a_file_name_keeps_only_its_base_name_and_refuses_control_characters() -
         clean_filename("a\x00b.pdf", max_chars=255)
     with pytest.raises(errors.Refusal):
         clean_filename("dir/", max_chars=255)
-
-
-def test_round_one_declares_more_later_and_later_rounds_declare_the_bureau_asked() -> None:
-    assert declaration_for_round(1) is Declaration.MORE_LATER
-    assert declaration_for_round(3) is Declaration.BUREAU_REQUESTED
-    check_declaration(2, Declaration.BUREAU_REQUESTED)
-    with pytest.raises(errors.Refusal) as refused:
-        check_declaration(1, Declaration.BUREAU_REQUESTED)
-    assert refused.value.code == "attachments.declaration_not_allowed"
 
 
 def test_recipients_are_merged_without_duplicate_addresses_applicant_first() -> None:

@@ -134,7 +134,7 @@ async def outbox_events(
 
 def token_of(url: str) -> str:
     """Return the token carried in an e-mailed link's fragment."""
-    return url.split("#token=", 1)[1]
+    return url.split("?token=", 1)[1]
 
 
 async def setup_token(sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID | str) -> str:

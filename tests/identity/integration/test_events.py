@@ -51,7 +51,7 @@ async def test_auth_id_password_reset_and_representation_events_are_published(
         issued["auth_id"] == parent.auth_id and issued["locale"] == "en" and issued["email"] == parent.email
     )
     reset = await first_for(infra, PasswordResetRequested.topic(), parent.user_id)
-    assert reset["reset_url"].startswith("https://ras.example.jp/password-reset#token=")
+    assert reset["reset_url"].startswith("https://ras.example.jp/password-reset?token=")
     represented = await first_for(infra, RepresentationRegistered.topic(), parent.user_id)
     assert represented["applicant_id"] == parent.extra["applicant_id"]
     assert represented["basis"] == "guardianship" and represented["relationship"] == "guardian"

@@ -30,7 +30,7 @@ async def test_a_reset_link_sets_a_new_password_once_and_ends_every_sign_in(
     assert asked.status_code == 202
     events = await outbox_events(identity.services.sessions, "PasswordResetRequested", user.user_id)
     assert len(events) == 1 and events[0]["reset_url"].startswith(
-        "https://ras.example.jp/password-reset#token="
+        "https://ras.example.jp/password-reset?token="
     )
     token = token_of(events[0]["reset_url"])
     done = await identity.client.post(

@@ -58,7 +58,7 @@ async def test_a_card_holder_registers_and_is_sent_a_set_up_link_through_kafka(
         infra.stack.kafka_bootstrap, PasswordSetupRequested.topic(), until=lambda rs: bool(mine(rs))
     )
     link = mine(setup)[0]
-    assert link["setup_url"].startswith(f"{WEB}/password-setup#token=")
+    assert link["setup_url"].startswith(f"{WEB}/password-setup?token=")
     assert link["correlation_id"] == event["correlation_id"]
     lifetime = datetime.fromisoformat(link["expires_at"]) - datetime.fromisoformat(event["occurred_at"])
     assert timedelta(days=29, hours=23) < lifetime <= timedelta(days=30)

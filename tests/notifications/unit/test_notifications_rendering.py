@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -146,6 +147,65 @@ def test_mails_carry_only_the_facts_they_need() -> None:
         "provisional_receipt_number",
         "procedures",
         "submitted_at",
-        "over_10mb_declared",
+        "declaration_form9",
         "role",
     }
+
+
+def returned(**extra: Any) -> ApplicationReturned:
+    """Return an ApplicationReturned event to one Japanese and one English recipient."""
+    return ApplicationReturned(
+        application_id=uuid.uuid4(),
+        recipients=[
+            Recipient(email=address("applicant"), locale="ja", role="applicant"),
+            Recipient(email=address("filer"), locale="en", role="filer"),
+        ],
+        officer_id=uuid.uuid4(),
+        requested_documents=["在職証明書"],
+        round_number=2,
+        **extra,
+    )
+
+
+def test_the_documents_requested_mail_asks_for_form_9_only_when_the_event_says_it_is_required() -> None:
+    sample = next(s for s in SAMPLES if s.template == "application_returned")
+    required = sample.build(address(), "ja")
+    assert isinstance(required, ApplicationReturned) and required.declaration_form9 is not None
+    for planned in mails_for(returned(declaration_form9=required.declaration_form9)):
+        text = render(planned.template, planned.locale, planned.context, MAIL).text
+        assert "参考様式9" in text
+        verbatim = (
+            required.declaration_form9.text_ja
+            if planned.locale == "ja"
+            else required.declaration_form9.text_en
+        )
+        assert verbatim in text
+    for planned in mails_for(returned()):
+        out = render(planned.template, planned.locale, planned.context, MAIL)
+        assert "参考様式9" not in out.text and "参考様式9" not in out.html
+
+
+def test_the_documents_requested_mail_states_the_deadline_in_each_language() -> None:
+    ja, en = mails_for(returned(deadline=date(2027, 3, 1)))
+    assert "提出期限: 2027年3月1日" in render(ja.template, ja.locale, ja.context, MAIL).text
+    assert "Submit them by: 1 March 2027" in render(en.template, en.locale, en.context, MAIL).text
+
+
+@pytest.mark.parametrize("template", ["application_refused", "application_withdrawn"])
+def test_refusal_and_withdrawal_go_to_the_applicant_and_the_filer(template: str) -> None:
+    sample = next(s for s in SAMPLES if s.template == template)
+    event = sample.build(address(), "ja")
+    applicant, filer = address("applicant"), address("filer")
+    two = event.model_copy(
+        update={
+            "recipients": [
+                Recipient(email=applicant, locale="ja", role="applicant"),
+                Recipient(email=filer, locale="en", role="filer"),
+            ]
+        }
+    )
+    planned = mails_for(two)
+    assert [(p.recipient, p.role, p.template) for p in planned] == [
+        (applicant, "applicant", template),
+        (filer, "filer", template),
+    ]

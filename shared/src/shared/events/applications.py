@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,16 @@ class BureauContact(BaseModel):
     phone: str
 
 
+class Form9Declaration(BaseModel):
+    """The 参考様式9 (資料添付に係る申告書) checkbox to tick: its code and its text, verbatim in ja and in en."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tick: Literal["more_will_be_attached_later", "bureau_requested_additional_documents"]
+    text_ja: str
+    text_en: str
+
+
 class _ApplicationEvent(Event):
     producer: ClassVar[str] = "applications"
     key_field: ClassVar[str] = "application_id"
@@ -69,6 +79,9 @@ class ApplicationSubmitted(_ApplicationEvent):
     applicant_id: uuid.UUID
     bureau: str
     over_10mb_declared: bool = False
+    declaration_form9: Form9Declaration | None = Field(
+        default=None, description="The 参考様式9 box ticked at filing (set only when over_10mb_declared)."
+    )
 
 
 class ReceiptNumberAssigned(_ApplicationEvent):
@@ -92,6 +105,10 @@ class ApplicationReturned(_ApplicationEvent):
     message: str = ""
     round_number: int
     receipt_number: str | None = None
+    deadline: date | None = Field(default=None, description="The date by which the documents are due.")
+    declaration_form9: Form9Declaration | None = Field(
+        default=None, description="The 参考様式9 box to tick with the documents; None: no declaration needed."
+    )
 
 
 class ReviewCompleted(_ApplicationEvent):
@@ -125,6 +142,8 @@ class ApplicationWithdrawn(_ApplicationEvent):
 
     withdrawn_by: uuid.UUID
     reason: str | None = None
+    receipt_number: str | None = None
+    provisional_receipt_number: str | None = None
 
 
 class ApplicationRefused(_ApplicationEvent):
@@ -132,6 +151,8 @@ class ApplicationRefused(_ApplicationEvent):
 
     officer_id: uuid.UUID
     reason: str = ""
+    receipt_number: str | None = None
+    provisional_receipt_number: str | None = None
 
 
 class DocumentsResubmitted(_ApplicationEvent):
@@ -140,3 +161,8 @@ class DocumentsResubmitted(_ApplicationEvent):
     resubmitted_by: uuid.UUID
     round_number: int
     receipt_number: str | None = None
+    channel: Literal["online", "post", "counter"] = Field(
+        default="online",
+        description="online: re-attached by the applicant; post or counter: received on paper, recorded by the "
+        "officer resubmitted_by.",
+    )

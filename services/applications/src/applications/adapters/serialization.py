@@ -157,7 +157,13 @@ def dump_application(app: Application) -> dict[str, Any]:
         "over_10mb_declared": app.over_10mb_declared,
         "review_outcome": _dump_outcome(app.review_outcome),
         "history": [
-            {"state": h.state.value, "at": _dt(h.at), "actor_id": h.actor_id, "note": h.note}
+            {
+                "state": h.state.value,
+                "at": _dt(h.at),
+                "actor_id": h.actor_id,
+                "note": h.note,
+                **({"channel": h.channel} if h.channel else {}),
+            }
             for h in app.history
         ],
         "rounds": [
@@ -168,6 +174,7 @@ def dump_application(app: Application) -> dict[str, Any]:
                 "requested_documents": [
                     {"description": d.description, "kind": d.kind} for d in r.requested_documents
                 ],
+                **({"deadline": r.deadline.isoformat()} if r.deadline else {}),
             }
             for r in app.rounds
         ],
@@ -183,7 +190,13 @@ def load_application(data: dict[str, Any]) -> Application:
         at = _to_dt(h["at"])
         assert at is not None
         history.append(
-            HistoryEntry(state=ApplicationState(h["state"]), at=at, actor_id=h["actor_id"], note=h["note"])
+            HistoryEntry(
+                state=ApplicationState(h["state"]),
+                at=at,
+                actor_id=h["actor_id"],
+                note=h["note"],
+                channel=h.get("channel"),
+            )
         )
     rounds = []
     for r in data["rounds"]:
@@ -195,6 +208,7 @@ def load_application(data: dict[str, Any]) -> Application:
                 opened_at=opened,
                 closed_at=_to_dt(r["closed_at"]),
                 requested_documents=tuple(RequestedDocument(**d) for d in r["requested_documents"]),
+                deadline=date.fromisoformat(r["deadline"]) if r.get("deadline") else None,
             )
         )
     return Application(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from applications.domain import errors as e
@@ -26,6 +26,8 @@ from applications.domain.errors import (
     ApplicationNotEligible,
     FieldIssue,
     InvalidFormValues,
+    InvalidReceiptChannel,
+    InvalidReturnDeadline,
     InvalidTransition,
     RequestedDocumentsMissing,
     SubmissionBlocked,
@@ -45,9 +47,10 @@ from applications.domain.events import (
     ReviewStarted,
 )
 from applications.domain.fees import FeeAssessment, SendItemDue, assess_fee, items_to_send
+from applications.domain.form9 import DECLARATION_KIND, Form9Text, required_form9
 from applications.domain.forms import FormValidation, parse_date, validate_form
 from applications.domain.receipt_numbers import ProvisionalSequence, format_provisional_receipt_number
-from applications.domain.states import TRANSITIONS, Action, ApplicationState, allowed_actions
+from applications.domain.states import TRANSITIONS, Action, ApplicationState, Audience, allowed_actions
 from applications.domain.values import (
     AttachmentSummaryItem,
     FilingCase,
@@ -55,6 +58,12 @@ from applications.domain.values import (
 )
 from applications.reference.loader import ReferenceData
 from applications.reference.models import ReferenceSnapshot
+
+PAPER_CHANNELS = ("post", "counter")
+"""How documents of a returned application may reach the bureau outside the system."""
+
+MAX_RETURN_DAYS = 90
+"""The latest deadline an officer may give for requested documents, in days from today *(policy)*."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class HistoryEntry:
     at: datetime
     actor_id: str
     note: str | None = None
+    channel: str | None = None
 
 
 @dataclass
@@ -75,6 +85,7 @@ class AttachmentRound:
     opened_at: datetime
     closed_at: datetime | None = None
     requested_documents: tuple[RequestedDocument, ...] = ()
+    deadline: date | None = None
 
     @property
     def is_open(self) -> bool:
@@ -88,6 +99,57 @@ class ReviewOutcome:
 
     fee: FeeAssessment
     items_to_send: tuple[SendItemDue, ...]
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """One step-1 fact that changed: its name and the values before and after (as plain JSON values)."""
+
+    fact: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class DroppedField:
+    """A later-step value removed because the field is no longer on the application's forms."""
+
+    path: str
+    value: Any
+    message_ja: str
+    message_en: str
+
+
+@dataclass(frozen=True)
+class CaseChangeReport:
+    """What a change of step-1 facts did: the facts changed, the values dropped and the fields now invalid."""
+
+    changed: tuple[FactChange, ...]
+    dropped: tuple[DroppedField, ...]
+    invalid: tuple[FieldIssue, ...]
+
+
+def _plain(value: Any) -> Any:
+    """Return a step-1 fact as a JSON value (dates as ISO text, selections and procedures as objects)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+def _case_facts(case: FilingCase) -> dict[str, Any]:
+    applicant = case.applicant
+    return {
+        "procedures": case.procedures,
+        "current_status": applicant.current_status,
+        "requested_status": case.requested_status,
+        "period_of_stay_expires_on": applicant.period_of_stay_expires_on,
+        "applicant_email": applicant.email,
+        "applicant_locale": applicant.locale,
+    }
 
 
 # Form fields that repeat facts of the filing case; at submission they must agree with it.
@@ -149,9 +211,13 @@ class Application:
         """Return the latest attachment round."""
         return self.rounds[-1]
 
-    def allowed_actions(self) -> tuple[Action, ...]:
-        """Return what can be done to the application now."""
-        return allowed_actions(self.state)
+    def allowed_actions(self, audience: Audience | None = None) -> tuple[Action, ...]:
+        """Return what can be done to the application now (by the audience, when one is named)."""
+        return allowed_actions(self.state, audience)
+
+    def form9_for_round(self, round_number: int) -> Form9Text | None:
+        """Return the 参考様式9 checkbox a later round needs (None when it needs none)."""
+        return required_form9(round_number, over_10mb_declared=self.over_10mb_declared)
 
     def pull_events(self) -> list[DomainEvent]:
         """Return the recorded events and forget them (the unit of work calls this after commit)."""
@@ -183,6 +249,58 @@ class Application:
         today = japan_today(clock)
         return self._validate_forms(reference.as_of(today), today)[procedure]
 
+    def change_case(self, case: FilingCase, *, reference: ReferenceData, clock: Clock) -> CaseChangeReport:
+        """Replace the step-1 facts of a draft: eligibility runs again and the later steps are checked against them.
+
+        An ineligible case is refused (ApplicationNotEligible) and nothing changes. Form values of a procedure no
+        longer asked for, and of fields not on the form the new status uses, are dropped; the report lists them,
+        the changed facts, and the fields that became wrong or missing.
+        """
+        self._next_state(Action.EDIT_DRAFT)
+        refusals = check_eligibility(case, reference=reference, clock=clock)
+        if refusals:
+            raise ApplicationNotEligible(refusals)
+        today = japan_today(clock)
+        snapshot = reference.as_of(today)
+        before = {(i.path, i.code) for v in self._validate_forms(snapshot, today).values() for i in v.issues}
+        before |= {(i.path, i.code) for i in self._case_mismatches()}
+        old, new = _case_facts(self.case), _case_facts(case)
+        changed = tuple(
+            FactChange(name, _plain(old[name]), _plain(new[name])) for name in old if old[name] != new[name]
+        )
+        self.case = case
+        dropped: list[DroppedField] = []
+        status = application_status(case, snapshot)
+        for procedure in list(self.form_values):
+            values = self.form_values[procedure]
+            form = snapshot.form_for(procedure, status.code if status else None)
+            if procedure not in case.procedure_codes or form is None:
+                dropped += [
+                    DroppedField(
+                        f"{procedure}.{name}",
+                        value,
+                        f"申請種別から外れたため「{procedure}」の申請書の入力内容を削除しました。",
+                        f"The {procedure} form is no longer part of the application, so its values were removed.",
+                    )
+                    for name, value in values.items()
+                ]
+                del self.form_values[procedure]
+                continue
+            names = {f.name for f in form.fields}
+            for name in [n for n in values if n not in names]:
+                dropped.append(
+                    DroppedField(
+                        f"{procedure}.{name}",
+                        values.pop(name),
+                        "変更後の在留資格の申請書にはこの項目がないため、入力内容を削除しました。",
+                        "The form for the new status has no such field, so the value was removed.",
+                    )
+                )
+        after = [i for v in self._validate_forms(snapshot, today).values() for i in v.issues]
+        after += self._case_mismatches()
+        invalid = tuple(i for i in after if (i.path, i.code) not in before)
+        return CaseChangeReport(changed=changed, dropped=tuple(dropped), invalid=invalid)
+
     # -- transitions --------------------------------------------------------------------------------------
     def submit(
         self,
@@ -205,7 +323,7 @@ class Application:
         refusals = (
             *eligibility_refusals(self.case, snapshot, today),
             *attachment_refusals(self.case, attachments, snapshot),
-            *_declaration_refusals(over_10mb_declared, attachments),
+            *_declaration_refusals(required_form9(1, over_10mb_declared=over_10mb_declared), attachments),
             *self._contact_refusals(),
         )
         issues = [i for v in self._validate_forms(snapshot, today).values() for i in v.all_issues]
@@ -261,15 +379,28 @@ class Application:
         actor_id: str,
         clock: Clock,
         note: str | None = None,
+        deadline: date | None = None,
+        default_days: int = 14,
     ) -> AttachmentRound:
-        """Ask for documents: under review → returned, opening the next attachment round, which is returned."""
+        """Ask for documents by a deadline: under review → returned, opening the next attachment round (returned).
+
+        Without a deadline the documents are due ``default_days`` from today (Japan); a deadline must be after today
+        and at most ``MAX_RETURN_DAYS`` ahead.
+        """
         target = self._next_state(Action.RETURN_FOR_DOCUMENTS)
         documents = tuple(d for d in requested_documents if d.description.strip())
         if not documents:
             raise RequestedDocumentsMissing()
+        today = japan_today(clock)
+        due = deadline or today + timedelta(days=default_days)
+        if not today < due <= today + timedelta(days=MAX_RETURN_DAYS):
+            raise InvalidReturnDeadline(deadline=due, today=today, max_days=MAX_RETURN_DAYS)
         now = clock.now()
         opened = AttachmentRound(
-            number=self.current_round.number + 1, opened_at=now, requested_documents=documents
+            number=self.current_round.number + 1,
+            opened_at=now,
+            requested_documents=documents,
+            deadline=due,
         )
         self.rounds.append(opened)
         self._enter(target, now, actor_id, note)
@@ -281,6 +412,8 @@ class Application:
                 round_number=opened.number,
                 requested_documents=documents,
                 note=note,
+                deadline=due,
+                form9=self.form9_for_round(opened.number),
             )
         )
         return opened
@@ -301,7 +434,7 @@ class Application:
         target = self._next_state(Action.RESUBMIT_DOCUMENTS)
         # A re-attachment round is checked for the state of its files; the requirements were met at submission.
         refusals = list(attachment_state_refusals(attachments, reference.as_of(japan_today(clock))))
-        refusals += _declaration_refusals(self.over_10mb_declared, attachments)
+        refusals += _declaration_refusals(self.form9_for_round(self.current_round.number), attachments)
         if not attachments:
             refusals.insert(
                 0,
@@ -317,10 +450,31 @@ class Application:
         now = clock.now()
         closing = self.current_round
         closing.closed_at = now
-        self._enter(target, now, actor_id, None)
+        self._enter(target, now, actor_id, None, channel="online")
         self.events.append(
             DocumentsResubmitted(
                 application_id=self.id, occurred_at=now, actor_id=actor_id, round_number=closing.number
+            )
+        )
+
+    def record_documents_received(
+        self, channel: str, *, actor_id: str, clock: Clock, note: str | None = None
+    ) -> None:
+        """An officer records documents that came by post or at the counter: the round closes, review resumes."""
+        target = self._next_state(Action.RECORD_DOCUMENTS_RECEIVED)
+        if channel not in PAPER_CHANNELS:
+            raise InvalidReceiptChannel(channel)
+        now = clock.now()
+        closing = self.current_round
+        closing.closed_at = now
+        self._enter(target, now, actor_id, note, channel=channel)
+        self.events.append(
+            DocumentsResubmitted(
+                application_id=self.id,
+                occurred_at=now,
+                actor_id=actor_id,
+                round_number=closing.number,
+                channel=channel,
             )
         )
 
@@ -408,9 +562,17 @@ class Application:
             raise InvalidTransition(current=self.state, action=action, allowed=allowed_actions(self.state))
         return target
 
-    def _enter(self, state: ApplicationState, at: datetime, actor_id: str, note: str | None) -> None:
+    def _enter(
+        self,
+        state: ApplicationState,
+        at: datetime,
+        actor_id: str,
+        note: str | None,
+        *,
+        channel: str | None = None,
+    ) -> None:
         self.state = state
-        self.history.append(HistoryEntry(state=state, at=at, actor_id=actor_id, note=note))
+        self.history.append(HistoryEntry(state=state, at=at, actor_id=actor_id, note=note, channel=channel))
 
     def _close_open_round(self, at: datetime) -> None:
         if self.rounds and self.current_round.is_open:
@@ -456,20 +618,19 @@ class Application:
         return issues
 
 
-DECLARATION_KIND = "declaration_form9"
-"""The attachment kind of 参考様式9 (資料添付に係る申告書)."""
-
-
-def _declaration_refusals(declared: bool, attachments: Sequence[AttachmentSummaryItem]) -> list[e.Refusal]:
-    """Return the refusal when over 10 MB is declared but 参考様式9 is not attached."""
-    if not declared or any(a.kind == DECLARATION_KIND for a in attachments):
+def _declaration_refusals(
+    form9: Form9Text | None, attachments: Sequence[AttachmentSummaryItem]
+) -> list[e.Refusal]:
+    """Return the refusal when the round needs 参考様式9 (``form9``: the box to tick) and it is not attached."""
+    if form9 is None or any(a.kind == DECLARATION_KIND for a in attachments):
         return []
     return [
         e.refusal(
             e.ATTACHMENTS_DECLARATION_MISSING,
-            "資料が10MBを超える場合は「資料添付に係る申告書（参考様式9）」を添付してください。",
-            "When the documents exceed 10 MB, attach the Declaration on attached documents (Reference Form 9).",
+            f"「資料添付に係る申告書（参考様式9）」の「{form9.ja}」にチェックして添付してください。",
+            f'Attach the Declaration on attached documents (Reference Form 9) with the box "{form9.en}" ticked.',
             requirement="declaration_form9",
             kinds=DECLARATION_KIND,
+            tick=form9.tick.value,
         )
     ]

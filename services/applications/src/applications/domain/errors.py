@@ -157,6 +157,36 @@ class RequestedDocumentsMissing(DomainError):
         )
 
 
+class InvalidReturnDeadline(DomainError):
+    """The deadline of a return for documents is not after today or too far ahead."""
+
+    code = "application.return_deadline_invalid"
+    http_status = 422
+
+    def __init__(self, *, deadline: date, today: date, max_days: int) -> None:
+        """Name the deadline given and the days allowed."""
+        super().__init__(
+            f"提出期限 {deadline.isoformat()} は指定できません。明日から{max_days}日以内の日付を指定してください。",
+            f"The deadline {deadline.isoformat()} cannot be used. Give a date from tomorrow to {max_days} days ahead.",
+            {"deadline": deadline.isoformat(), "today": today.isoformat(), "max_days": max_days},
+        )
+
+
+class InvalidReceiptChannel(DomainError):
+    """Documents received outside the system came by post or at the counter; nothing else can be recorded."""
+
+    code = "application.receipt_channel_invalid"
+    http_status = 422
+
+    def __init__(self, channel: str) -> None:
+        """Name the channel given and those allowed."""
+        super().__init__(
+            f"受領方法「{channel}」は指定できません。郵送（post）または窓口（counter）を指定してください。",
+            f"Receipt channel {channel!r} is not possible: give post or counter.",
+            {"channel": channel, "allowed": ["post", "counter"]},
+        )
+
+
 class InvalidReceiptNumberInput(DomainError):
     """A receipt number cannot be formatted from the given bureau code, date or sequence."""
 

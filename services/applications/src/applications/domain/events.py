@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from applications.domain.fees import FeeLine, SendItemDue
+from applications.domain.form9 import Form9Text
 from applications.domain.values import ProcedureRequest, RequestedDocument
 
 
@@ -56,13 +57,16 @@ class ApplicationReturned(DomainEvent):
     round_number: int
     requested_documents: tuple[RequestedDocument, ...]
     note: str | None
+    deadline: date | None = None
+    form9: Form9Text | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class DocumentsResubmitted(DomainEvent):
-    """The requested documents were attached; the round is closed and review goes on."""
+    """The requested documents arrived (online, or by post or at the counter as an officer recorded): review goes on."""
 
     round_number: int
+    channel: str = "online"
 
 
 @dataclass(frozen=True, kw_only=True)

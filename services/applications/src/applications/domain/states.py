@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 
 class ApplicationState(StrEnum):
@@ -53,6 +54,7 @@ class Action(StrEnum):
     START_REVIEW = "start_review"
     RETURN_FOR_DOCUMENTS = "return_for_documents"
     RESUBMIT_DOCUMENTS = "resubmit_documents"
+    RECORD_DOCUMENTS_RECEIVED = "record_documents_received"
     COMPLETE_REVIEW = "complete_review"
     RECORD_CARD_DISPATCH = "record_card_dispatch"
     CLOSE = "close"
@@ -77,6 +79,10 @@ _ACTION_LABELS: dict[Action, tuple[str, str]] = {
     Action.START_REVIEW: ("審査開始", "start review"),
     Action.RETURN_FOR_DOCUMENTS: ("返却（資料の追加提出依頼）", "return for documents"),
     Action.RESUBMIT_DOCUMENTS: ("資料の再添付完了", "resubmit documents"),
+    Action.RECORD_DOCUMENTS_RECEIVED: (
+        "資料の受領（郵送・窓口）",
+        "record documents received by post or at the counter",
+    ),
     Action.COMPLETE_REVIEW: ("審査完了", "complete review"),
     Action.RECORD_CARD_DISPATCH: ("在留カード等の発送記録", "record card dispatch"),
     Action.CLOSE: ("完了", "close"),
@@ -92,6 +98,7 @@ TRANSITIONS: dict[tuple[ApplicationState, Action], ApplicationState] = {
     (S.RECEIVED, Action.START_REVIEW): S.UNDER_REVIEW,
     (S.UNDER_REVIEW, Action.RETURN_FOR_DOCUMENTS): S.RETURNED,
     (S.RETURNED, Action.RESUBMIT_DOCUMENTS): S.UNDER_REVIEW,
+    (S.RETURNED, Action.RECORD_DOCUMENTS_RECEIVED): S.UNDER_REVIEW,
     (S.UNDER_REVIEW, Action.COMPLETE_REVIEW): S.REVIEW_COMPLETED,
     (S.REVIEW_COMPLETED, Action.RECORD_CARD_DISPATCH): S.CARD_DISPATCHED,
     (S.CARD_DISPATCHED, Action.CLOSE): S.CLOSED,
@@ -110,6 +117,27 @@ TERMINAL_STATES: frozenset[ApplicationState] = frozenset(
 )
 
 
-def allowed_actions(state: ApplicationState) -> tuple[Action, ...]:
-    """Return the actions allowed in a state, in declaration order."""
-    return tuple(action for action in Action if (state, action) in TRANSITIONS)
+Audience = Literal["applicant", "officer"]
+"""Who looks at an application: the applicant and those filing for them, or an officer of its bureau."""
+
+ACTIONS_OF: dict[Audience, frozenset[Action]] = {
+    "applicant": frozenset({Action.EDIT_DRAFT, Action.SUBMIT, Action.RESUBMIT_DOCUMENTS, Action.WITHDRAW}),
+    "officer": frozenset(
+        {
+            Action.START_REVIEW,
+            Action.RETURN_FOR_DOCUMENTS,
+            Action.RECORD_DOCUMENTS_RECEIVED,
+            Action.COMPLETE_REVIEW,
+            Action.RECORD_CARD_DISPATCH,
+            Action.CLOSE,
+            Action.REFUSE,
+        }
+    ),
+}
+"""The actions each audience may take; the receipt-number assignment is the nightly job's alone."""
+
+
+def allowed_actions(state: ApplicationState, audience: Audience | None = None) -> tuple[Action, ...]:
+    """Return the actions allowed in a state (only the audience's own when one is named), in declaration order."""
+    mine = ACTIONS_OF[audience] if audience is not None else frozenset(Action)
+    return tuple(action for action in Action if (state, action) in TRANSITIONS and action in mine)

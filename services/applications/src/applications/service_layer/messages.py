@@ -7,12 +7,20 @@ from collections.abc import Sequence
 
 from applications.adapters.repository import ApplicationRecord
 from applications.domain import events as domain
+from applications.domain.form9 import Form9Text, required_form9
 from shared.events import applications as wire
 from shared.events.envelope import Event, Recipient
 
 
 def _uuid(actor_id: str) -> uuid.UUID:
     return uuid.UUID(actor_id)
+
+
+def form9_wire(text: Form9Text | None) -> wire.Form9Declaration | None:
+    """Return the 参考様式9 checkbox for the wire (None stays None)."""
+    if text is None:
+        return None
+    return wire.Form9Declaration(tick=text.tick.value, text_ja=text.ja, text_en=text.en)
 
 
 def integration_event(
@@ -43,6 +51,7 @@ def integration_event(
                 applicant_id=record.applicant_id,
                 bureau=record.bureau,
                 over_10mb_declared=event.over_10mb_declared,
+                declaration_form9=form9_wire(required_form9(1, over_10mb_declared=event.over_10mb_declared)),
             )
         case domain.ReceiptNumberAssigned():
             return wire.ReceiptNumberAssigned(
@@ -60,6 +69,8 @@ def integration_event(
                 message=event.note or "",
                 round_number=event.round_number,
                 receipt_number=app.receipt_number,
+                deadline=event.deadline,
+                declaration_form9=form9_wire(event.form9),
             )
         case domain.DocumentsResubmitted():
             return wire.DocumentsResubmitted(
@@ -67,6 +78,7 @@ def integration_event(
                 resubmitted_by=_uuid(event.actor_id),
                 round_number=event.round_number,
                 receipt_number=app.receipt_number,
+                channel=event.channel,
             )
         case domain.ReviewCompleted():
             return wire.ReviewCompleted(
@@ -102,10 +114,18 @@ def integration_event(
             return wire.ApplicationClosed(**quiet)
         case domain.ApplicationWithdrawn():
             return wire.ApplicationWithdrawn(
-                **common, withdrawn_by=_uuid(event.actor_id), reason=event.reason
+                **common,
+                withdrawn_by=_uuid(event.actor_id),
+                reason=event.reason,
+                receipt_number=app.receipt_number,
+                provisional_receipt_number=app.provisional_receipt_number,
             )
         case domain.ApplicationRefused():
             return wire.ApplicationRefused(
-                **common, officer_id=_uuid(event.actor_id), reason=event.reason or ""
+                **common,
+                officer_id=_uuid(event.actor_id),
+                reason=event.reason or "",
+                receipt_number=app.receipt_number,
+                provisional_receipt_number=app.provisional_receipt_number,
             )
     return None

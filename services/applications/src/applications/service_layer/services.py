@@ -7,6 +7,7 @@ officer role and see only the officer's bureau. An application the caller may no
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import uuid
@@ -23,11 +24,13 @@ from applications.adapters.repository import (
     SqlAlchemyApplicationRepository,
     summary_of_round,
 )
-from applications.domain.application import Application
+from applications.domain.application import Application, CaseChangeReport, FactChange
 from applications.domain.clock import Clock, FixedClock, japan_today
 from applications.domain.eligibility import application_status
+from applications.domain.errors import InvalidTransition
 from applications.domain.forms import FormValidation
 from applications.domain.receipt_numbers import format_receipt_number
+from applications.domain.states import Audience, allowed_actions
 from applications.domain.values import (
     Applicant,
     Filer,
@@ -38,7 +41,7 @@ from applications.domain.values import (
 )
 from applications.reference.loader import ReferenceData
 from applications.service_layer import errors
-from applications.service_layer.bureaus import bureau_contact, choose_bureau
+from applications.service_layer.bureaus import bureau_contact, bureau_unknown, choose_bureau
 from applications.service_layer.messages import integration_event
 from applications.service_layer.representation import filer_from_record, may_see, recorded_representation
 from shared.auth import OFFICER_ROLE, OPERATOR_ROLE, Principal, require_role
@@ -76,6 +79,27 @@ class NewDraft:
     period_of_stay_months: int | None = None
     filing_from_abroad: bool = False
     address_prefecture: str | None = None
+
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class CaseUpdate:
+    """Step-1 facts to change on a draft; a fact left at ``UNSET`` keeps its value, None clears it."""
+
+    procedures: tuple[ProcedureRequest, ...] | None = None
+    current_status: StatusSelection | None = _UNSET
+    period_of_stay_expires_on: date | None = _UNSET
+    requested_status: StatusSelection | None = _UNSET
+    applicant_email: str | None = _UNSET
+    applicant_locale: str | None = _UNSET
+    bureau: str | None = None
+
+    @staticmethod
+    def unset() -> Any:
+        """Return the marker of a fact left as it is."""
+        return _UNSET
 
 
 @dataclass(frozen=True)
@@ -203,6 +227,7 @@ class ApplicationService:
         officer: bool = False,
         if_match: int | None = None,
         version_required: bool = False,
+        on_record: Callable[[ApplicationRecord], None] | None = None,
     ) -> tuple[ApplicationView, Any]:
         """Run one change in one transaction and return the application as it now is, with the change's result."""
         bureau = self._officer_bureau(principal) if officer else None
@@ -217,9 +242,17 @@ class ApplicationService:
                 raise errors.not_found()
             self._check_version(record, if_match, required=version_required)
             attachments = await repo.attachments(record.id)
-            result = change(record.application, repo, attachments)
-            if inspect.isawaitable(result):
-                result = await result
+            if on_record is not None:
+                on_record(record)
+            try:
+                result = change(record.application, repo, attachments)
+                if inspect.isawaitable(result):
+                    result = await result
+            except InvalidTransition as exc:  # name only what this caller may do now
+                audience: Audience = "officer" if officer else "applicant"
+                raise InvalidTransition(
+                    current=exc.current, action=exc.action, allowed=allowed_actions(exc.current, audience)
+                ) from None
             await repo.save(record)
             await self._publish(session, repo, record)
             return ApplicationView(record, attachments), result
@@ -425,6 +458,61 @@ class ApplicationService:
         view, _ = await self._change(principal, application_id, change, if_match=if_match)
         return view
 
+    async def change_case(
+        self, principal: Principal, application_id: uuid.UUID, update: CaseUpdate, *, if_match: int | None
+    ) -> tuple[ApplicationView, CaseChangeReport]:
+        """Change step-1 facts of a draft: eligibility again, later fields checked, the change reported."""
+
+        records: list[
+            ApplicationRecord
+        ] = []  # the locked record, for the bureau it keeps beside the aggregate
+
+        def keep(new: Any, old: Any) -> Any:
+            return old if new is _UNSET else new
+
+        async def change(
+            app: Application, repo: SqlAlchemyApplicationRepository, _: list[AttachmentRecord]
+        ) -> CaseChangeReport:
+            case, applicant = app.case, app.case.applicant
+            email = keep(update.applicant_email, applicant.email)
+            locale = keep(update.applicant_locale, applicant.locale)
+            if update.applicant_email is not _UNSET and email is None:
+                contact = await repo.contact(uuid.UUID(applicant.person_id)) if applicant.person_id else None
+                if contact is not None:
+                    email, locale = contact.email, locale or contact.locale
+            new_case = dataclasses.replace(
+                case,
+                procedures=update.procedures or case.procedures,
+                requested_status=keep(update.requested_status, case.requested_status),
+                applicant=dataclasses.replace(
+                    applicant,
+                    current_status=keep(update.current_status, applicant.current_status),
+                    period_of_stay_expires_on=keep(
+                        update.period_of_stay_expires_on, applicant.period_of_stay_expires_on
+                    ),
+                    email=email,
+                    locale=locale,
+                ),
+            )
+            report = app.change_case(new_case, reference=self.reference, clock=self.clock)
+            if update.bureau and update.bureau != records[0].bureau:
+                if self.bureaus.get(update.bureau) is None:
+                    raise bureau_unknown(update.bureau)
+                changed = (*report.changed, FactChange("bureau", records[0].bureau, update.bureau))
+                records[0].bureau = update.bureau
+                report = dataclasses.replace(report, changed=changed)
+            return report
+
+        view, report = await self._change(
+            principal,
+            application_id,
+            change,
+            if_match=if_match,
+            version_required=True,
+            on_record=records.append,
+        )
+        return view, report
+
     # -- back office --------------------------------------------------------------------------------------
     async def officer_action(
         self,
@@ -436,8 +524,11 @@ class ApplicationService:
         requested_documents: Sequence[RequestedDocument] = (),
         note: str | None = None,
         tracking_number: str | None = None,
+        deadline: date | None = None,
+        channel: str | None = None,
     ) -> ApplicationView:
-        """Apply one back-office action (start review, return, complete review, dispatch, refuse, close)."""
+        """Apply one back-office action (start review, return, documents received, complete review, dispatch,
+        refuse, close)."""
         actor = str(principal.user_id)
 
         def change(app: Application, *_: Any) -> None:
@@ -445,7 +536,11 @@ class ApplicationService:
             if action == "start_review":
                 app.start_review(actor_id=actor, clock=clock)
             elif action == "return":
-                app.return_for_documents(requested_documents, actor_id=actor, clock=clock, note=note)
+                app.return_for_documents(
+                    requested_documents, actor_id=actor, clock=clock, note=note, deadline=deadline
+                )
+            elif action == "documents_received":
+                app.record_documents_received(channel or "", actor_id=actor, clock=clock, note=note)
             elif action == "complete_review":
                 app.complete_review(actor_id=actor, reference=self.reference, clock=clock)
             elif action == "dispatch_card":

@@ -220,14 +220,3 @@ def round_not_found(*, round_number: int) -> Refusal:
         f"第{round_number}回の添付はありません。",
         f"There is no attachment round {round_number}.",
     )
-
-
-def wrong_declaration(*, round_number: int, allowed: str) -> Refusal:
-    """422: the 参考様式9 option does not fit the round."""
-    return Refusal(
-        422,
-        "attachments.declaration_not_allowed",
-        f"第{round_number}回の添付では、参考様式9の「{allowed}」の申告だけができます。",
-        f"In round {round_number} the only Form 9 declaration possible is '{allowed}'.",
-        extra={"round_number": round_number},
-    )

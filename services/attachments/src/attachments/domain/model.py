@@ -1,4 +1,5 @@
-"""Rules of attachment rounds and uploads: kinds, declarations (参考様式9), type sniffing, limits, recipients."""
+"""Rules of attachment rounds and uploads: kinds, type sniffing, limits, recipients (参考様式9 is the applications
+service's: its rule and texts arrive with application-submitted and application-returned, ADR 0014)."""
 
 from __future__ import annotations
 
@@ -24,37 +25,6 @@ class AttachmentState(StrEnum):
     CHECKING = "checking"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
-
-
-class Declaration(StrEnum):
-    """The two ticks of 参考様式9 (資料添付に係る申告書)."""
-
-    MORE_LATER = "more_will_be_attached_later"  # round 1: the data exceeds 10 MB, more will be attached later
-    BUREAU_REQUESTED = "bureau_requested_additional_documents"  # later rounds: the bureau asked for more
-
-
-DECLARATION_LABELS: dict[Declaration, tuple[str, str]] = {
-    Declaration.MORE_LATER: (
-        "データ容量が10MBを超えるため、後日追加で添付します",
-        "The data exceeds 10 MB; more will be attached later",
-    ),
-    Declaration.BUREAU_REQUESTED: (
-        "地方出入国在留管理官署から追加資料の提出を求められたため添付します",
-        "The bureau asked for additional documents",
-    ),
-}
-
-
-def declaration_for_round(round_number: int) -> Declaration:
-    """The only declaration that fits a round: "more later" in round 1, "bureau asked" afterwards."""
-    return Declaration.MORE_LATER if round_number == 1 else Declaration.BUREAU_REQUESTED
-
-
-def check_declaration(round_number: int, declaration: Declaration) -> None:
-    """Refuse a declaration that does not fit the round."""
-    allowed = declaration_for_round(round_number)
-    if declaration is not allowed:
-        raise errors.wrong_declaration(round_number=round_number, allowed=DECLARATION_LABELS[allowed][1])
 
 
 def check_kind(kind: UploadKind) -> Literal["pdf", "photo"]:

@@ -1,4 +1,5 @@
-"""Attachment rounds: round 1 before submission, later rounds opened by ApplicationReturned; 参考様式9 declarations.
+"""Attachment rounds: round 1 before submission, later rounds opened by ApplicationReturned, each with the 参考様式9
+box it needs as the applications service (its owner, ADR 0014) says in those events.
 
 Also the read side: an application's rounds with their attachments, limits and states.
 """
@@ -19,13 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from attachments.adapters.orm import application, attachment, attachment_round
 from attachments.config import UploadPolicy
 from attachments.domain import errors
-from attachments.domain.model import (
-    AttachmentState,
-    Declaration,
-    RoundUsage,
-    check_declaration,
-)
-from attachments.service_layer.access import application_row, require_attacher, require_reader, resolve_owner
+from attachments.domain.model import AttachmentState, RoundUsage
+from attachments.service_layer.access import application_row, require_reader
 from shared.auth import Principal
 from shared.events import ApplicationReturned, ApplicationSubmitted, Event
 
@@ -103,50 +99,6 @@ async def record_first_upload(
             .values(application_id=application_id, round_number=1)
             .on_conflict_do_nothing()
         )
-
-
-async def declare(
-    sessions: async_sessionmaker[AsyncSession],
-    principal: Principal,
-    *,
-    application_id: uuid.UUID,
-    round_number: int,
-    declaration: Declaration,
-) -> Row:
-    """Record the 参考様式9 declaration with an open round (once; the same declaration again changes nothing)."""
-    require_attacher(principal)
-    async with sessions() as session, session.begin():
-        row = await application_row(session, application_id, lock=True)
-        if row is None:
-            raise errors.application_not_found()
-        resolve_owner(principal, row, None)
-        current = (
-            (
-                await session.execute(
-                    select(attachment_round).where(
-                        attachment_round.c.application_id == application_id,
-                        attachment_round.c.round_number == round_number,
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if current is None:
-            raise errors.round_not_found(round_number=round_number)
-        if current["closed_at"] is not None:
-            raise errors.round_closed(round_number=round_number)
-        check_declaration(round_number, declaration)
-        if current["declaration"] != declaration.value:
-            await session.execute(
-                update(attachment_round)
-                .where(
-                    attachment_round.c.application_id == application_id,
-                    attachment_round.c.round_number == round_number,
-                )
-                .values(declaration=declaration.value, declared_at=now(), declared_by=principal.user_id)
-            )
-    return await read_round(sessions, principal, application_id=application_id, round_number=round_number)
 
 
 async def read_application(
@@ -258,6 +210,22 @@ async def on_application_submitted(session: AsyncSession, event: ApplicationSubm
         )
         .values(closed_at=event.occurred_at)
     )
+    if event.declaration_form9 is not None:
+        await _record_declaration(session, event, 1, event.declaration_form9.tick)
+
+
+async def _record_declaration(
+    session: AsyncSession, event: ApplicationSubmitted | ApplicationReturned, round_number: int, tick: str
+) -> None:
+    """Keep the 参考様式9 box a round needs, as its owner decided."""
+    await session.execute(
+        update(attachment_round)
+        .where(
+            attachment_round.c.application_id == event.application_id,
+            attachment_round.c.round_number == round_number,
+        )
+        .values(declaration=tick, declared_at=event.occurred_at)
+    )
 
 
 async def on_application_returned(session: AsyncSession, event: ApplicationReturned) -> None:
@@ -282,6 +250,8 @@ async def on_application_returned(session: AsyncSession, event: ApplicationRetur
         .values(application_id=event.application_id, round_number=event.round_number)
         .on_conflict_do_nothing()
     )
+    if event.declaration_form9 is not None:
+        await _record_declaration(session, event, event.round_number, event.declaration_form9.tick)
     if event.recipients:
         await session.execute(
             update(application)

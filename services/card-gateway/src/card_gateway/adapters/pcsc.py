@@ -3,6 +3,12 @@
 A fresh context per call (survives pcscd restarts and sees readers come and go), exclusive connect retried for a short
 while (another program using the card gives ``reader.busy``), one transaction per operation, and the card reset on
 disconnect in ``finally`` (clears the verified PIN; an undisconnected handle would block the reader).
+
+Connecting and beginning the transaction run in a worker thread bounded by the busy timeout: while another program
+holds a PC/SC transaction on the card, pcsc-lite makes SCardConnect and SCardBeginTransaction wait for as long as that
+transaction lasts, and neither call can be interrupted. The caller gets ``reader.busy`` after the busy timeout; the
+worker is left to finish and then disconnects without touching the card (no reset: it is the other program's card
+session) — and while it waits, further calls on that reader are ``reader.busy`` at once.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from smartcard import scard
 
+from card_gateway.adapters.bounded import AbandonedCallTracker
 from card_gateway.domain.errors import (
     CardCommunicationError,
     CardGatewayError,
@@ -45,6 +53,9 @@ _NO_READERS = scard.SCARD_E_NO_READERS_AVAILABLE & _U32
 _BUSY_POLL_S = 0.1
 _REMOVAL_SETTLE_S = 1.5
 _PCSCLITE_ABSENT, _PCSCLITE_PRESENT = 0x0002, 0x0004
+# How much longer than the busy timeout a connect may take before the caller stops waiting (a normal connect
+# with a card that answers takes milliseconds; only a wait for another program's transaction takes longer).
+CONNECT_GRACE_S = 0.5
 
 
 def _code(hresult: int) -> int:
@@ -68,6 +79,25 @@ def _check_service(hresult: int, action: str) -> None:
     """Raise PcscUnavailableError when the PC/SC service itself is gone."""
     if _code(hresult) in _NO_SERVICE:
         raise PcscUnavailableError(f"{action}: {_describe(hresult)}")
+
+
+@dataclass
+class _Connection:
+    """A PC/SC context with a connected card inside a transaction."""
+
+    context: Any
+    handle: Any
+    protocol: int
+    atr: bytes
+
+
+def _close(connection: _Connection, disposition: int) -> None:
+    """End the transaction, disconnect with ``disposition`` and release the context."""
+    scard.SCardEndTransaction(connection.handle, scard.SCARD_LEAVE_CARD)
+    hresult = scard.SCardDisconnect(connection.handle, disposition)
+    if hresult != scard.SCARD_S_SUCCESS:
+        log.debug("disconnect: %s", _describe(hresult))
+    scard.SCardReleaseContext(connection.context)
 
 
 class PcscChannel:
@@ -128,6 +158,7 @@ class PcscBackend:
 
     def __init__(self, *, share_mode: ShareMode = "exclusive") -> None:
         self._share = scard.SCARD_SHARE_EXCLUSIVE if share_mode == "exclusive" else scard.SCARD_SHARE_SHARED
+        self._opener = AbandonedCallTracker()
 
     @contextmanager
     def _context(self) -> Iterator[Any]:
@@ -180,8 +211,29 @@ class PcscBackend:
 
     @contextmanager
     def connect(self, reader: str, *, busy_timeout: float) -> Iterator[PcscChannel]:
-        """Connect, begin a transaction, and on exit end it and disconnect with a card reset."""
-        with self._context() as context:
+        """Connect, begin a transaction, and on exit end it and disconnect with a card reset.
+
+        Connecting is bounded by ``busy_timeout`` (plus a short grace): a reader whose card another program holds
+        in a transaction is ``reader.busy``, never a wait for as long as that program likes.
+        """
+        connection = self._opener.run(
+            reader,
+            lambda: self._open(reader, busy_timeout),
+            timeout_s=busy_timeout + CONNECT_GRACE_S,
+            cleanup=lambda late: _close(late, scard.SCARD_LEAVE_CARD),
+            on_timeout=lambda: ReaderBusyError(reader),
+        )
+        try:
+            yield PcscChannel(connection.handle, connection.protocol, connection.atr, reader)
+        finally:
+            _close(connection, scard.SCARD_RESET_CARD)
+
+    def _open(self, reader: str, busy_timeout: float) -> _Connection:
+        """Establish a context, connect and begin the transaction (blocking; run by the opener's worker)."""
+        hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise PcscUnavailableError(f"establish context: {_describe(hresult)}")
+        try:
             handle, protocol = self._connect(context, reader, busy_timeout)
             try:
                 hresult, _, _, _, atr = scard.SCardStatus(handle)
@@ -197,14 +249,13 @@ class PcscBackend:
                     if _code(hresult) in _REMOVED:
                         raise CardRemovedError(reader)
                     raise CardCommunicationError(f"begin transaction: {_describe(hresult)}")
-                try:
-                    yield PcscChannel(handle, protocol, bytes(atr), reader)
-                finally:
-                    scard.SCardEndTransaction(handle, scard.SCARD_LEAVE_CARD)
-            finally:
-                hresult = scard.SCardDisconnect(handle, scard.SCARD_RESET_CARD)
-                if hresult != scard.SCARD_S_SUCCESS:
-                    log.debug("disconnect: %s", _describe(hresult))
+            except BaseException:
+                scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+                raise
+        except BaseException:
+            scard.SCardReleaseContext(context)
+            raise
+        return _Connection(context, handle, protocol, bytes(atr))
 
     def _connect(self, context: Any, reader: str, busy_timeout: float) -> tuple[Any, int]:
         """SCardConnect, retrying sharing violations until ``busy_timeout``."""

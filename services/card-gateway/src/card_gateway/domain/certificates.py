@@ -7,6 +7,12 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from card_gateway.domain.errors import CardCommunicationError, UnsupportedKeyError
+from card_gateway.domain.models import PinKind
+
+SUPPORTED_RSA_BITS = 2048
 
 
 @dataclass(frozen=True)
@@ -37,3 +43,17 @@ def describe_certificate(der: bytes) -> CertificateDetails:
         not_after=certificate.not_valid_after_utc,
         pem=certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
     )
+
+
+def require_supported_key(kind: PinKind, der: bytes, reader: str | None = None) -> None:
+    """Refuse a certificate whose key is not RSA-2048 (the card would sign with it, the service could not verify)."""
+    try:
+        key = x509.load_der_x509_certificate(der).public_key()
+    except ValueError:
+        raise CardCommunicationError(f"the {kind.value} certificate read from the card is not DER") from None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        raise UnsupportedKeyError(kind, f"EC {key.curve.name}", reader)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise UnsupportedKeyError(kind, "not RSA", reader)
+    if key.key_size != SUPPORTED_RSA_BITS:
+        raise UnsupportedKeyError(kind, f"RSA {key.key_size}-bit", reader)

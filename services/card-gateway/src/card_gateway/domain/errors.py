@@ -50,12 +50,31 @@ class NoReaderError(CardGatewayError):
             )
 
 
+def _reader_list_ja(readers: list[str]) -> str:
+    """Return 「A」「B」 for a Japanese message."""
+    return "".join(f"「{name}」" for name in readers)
+
+
+def _reader_list_en(readers: list[str]) -> str:
+    """Return 'A', 'B' for an English message."""
+    return ", ".join(f"'{name}'" for name in readers)
+
+
 class NoCardError(CardGatewayError):
-    """A reader is there but no card is in it."""
+    """A reader is there but no card is in it (``readers``: every reader that was looked at)."""
 
     code = "card.not_present"
 
-    def __init__(self, reader: str | None = None) -> None:
+    def __init__(self, reader: str | None = None, *, readers: list[str] | None = None) -> None:
+        if readers:
+            super().__init__(
+                f"カードリーダー{_reader_list_ja(readers)}のどれにもカードがありません。"
+                "マイナンバーカードをカードリーダーにセットしてください。",
+                f"There is no card in any card reader ({_reader_list_en(readers)}). "
+                "Put your My Number Card on a reader.",
+                readers=list(readers),
+            )
+            return
         super().__init__(
             "カードリーダーにカードがありません。マイナンバーカードをカードリーダーにセットしてください。",
             "There is no card in the card reader. Put your My Number Card on the reader.",
@@ -64,14 +83,27 @@ class NoCardError(CardGatewayError):
 
 
 class NotMyNumberCardError(CardGatewayError):
-    """The card in the reader has no JPKI application or is not a My Number Card."""
+    """The card in the reader has no JPKI application or is not a My Number Card (``readers``: every one tried)."""
 
     code = "card.not_my_number_card"
 
-    def __init__(self, reader: str | None = None, token: str | None = None) -> None:
+    def __init__(
+        self, reader: str | None = None, token: str | None = None, *, readers: list[str] | None = None
+    ) -> None:
+        if readers:
+            super().__init__(
+                f"カードリーダー{_reader_list_ja(readers)}にあるカードは、どれもマイナンバーカードではありません。"
+                "マイナンバーカードをカードリーダーにセットしてください。",
+                f"None of the cards in the card readers ({_reader_list_en(readers)}) is a My Number Card. "
+                "Put your My Number Card on a reader.",
+                readers=list(readers),
+            )
+            return
+        where_ja = f"カードリーダー「{reader}」" if reader else "カードリーダー"
+        where_en = f"the card reader '{reader}'" if reader else "the reader"
         super().__init__(
-            "カードリーダーにあるカードはマイナンバーカードではありません。マイナンバーカードをセットしてください。",
-            "The card in the reader is not a My Number Card. Put your My Number Card on the reader.",
+            f"{where_ja}にあるカードはマイナンバーカードではありません。マイナンバーカードをセットしてください。",
+            f"The card in {where_en} is not a My Number Card. Put your My Number Card on the reader.",
             **({"reader": reader} if reader else {}),
             **({"token": token} if token else {}),
         )
@@ -107,11 +139,21 @@ class LastTryConfirmationRequiredError(CardGatewayError):
 
 
 class WrongPinError(CardGatewayError):
-    """The card rejected the PIN; ``tries_left`` tries remain."""
+    """The card rejected the PIN; ``tries_left`` tries remain (None: the card did not say)."""
 
     code = "pin.wrong"
 
-    def __init__(self, kind: PinKind, tries_left: int) -> None:
+    def __init__(self, kind: PinKind, tries_left: int | None) -> None:
+        if tries_left is None:
+            super().__init__(
+                f"{_PIN_NAMES_JA[kind]}が正しくありません。カードが残り回数を返さなかったため、残り回数は分かりません。"
+                "続けて間違えるとロックされるおそれがあります。暗証番号を確かめてから、もう一度お試しください。",
+                f"The {_PIN_NAMES_EN[kind]} is not correct. The card did not report how many tries are left; "
+                "more wrong PINs may lock it. Check the PIN before you try again.",
+                pin=kind.value,
+                tries_left=None,
+            )
+            return
         warn_ja = "あと1回間違えるとロックされます。" if tries_left == 1 else ""
         warn_en = " One more wrong PIN will lock it." if tries_left == 1 else ""
         super().__init__(
@@ -119,6 +161,25 @@ class WrongPinError(CardGatewayError):
             f"The {_PIN_NAMES_EN[kind]} is not correct. {tries_left} tries left.{warn_en}",
             pin=kind.value,
             tries_left=tries_left,
+        )
+
+
+class PinTriesUnknownError(CardGatewayError):
+    """The card did not report the tries left (no ``63 Cx``), so no PIN is sent: it could be the last try or blocked."""
+
+    code = "pin.tries_unknown"
+
+    def __init__(self, kind: PinKind, reader: str | None = None) -> None:
+        super().__init__(
+            f"カードが{_PIN_NAMES_JA[kind]}の残り回数を返さないため、暗証番号を送信しませんでした"
+            "（残り回数が分からないまま送ると、ロックされるおそれがあります）。"
+            "カードを置き直して、もう一度お試しください。続く場合は、お住まいの市区町村の窓口にご相談ください。",
+            f"The card did not report how many tries are left for the {_PIN_NAMES_EN[kind]}, so the PIN was not "
+            "sent (without the count a wrong PIN could lock it). Put the card back on the reader and try again; "
+            "if this keeps happening, ask the office of the municipality where you live.",
+            pin=kind.value,
+            tries_left=None,
+            **({"reader": reader} if reader else {}),
         )
 
 
@@ -204,6 +265,25 @@ class CardCommunicationError(CardGatewayError):
             "カードとの通信でエラーが発生しました。カードを置き直して、もう一度お試しください。",
             "Communication with the card failed. Put the card back on the reader and try again.",
             detail=detail,
+        )
+
+
+class UnsupportedKeyError(CardGatewayError):
+    """The card's key is not RSA-2048, the only key the service verifies; nothing is signed."""
+
+    code = "card.unsupported_key"
+
+    def __init__(self, kind: PinKind, key: str, reader: str | None = None) -> None:
+        usage_ja = "利用者証明用" if kind is PinKind.AUTH else "署名用"
+        usage_en = "authentication" if kind is PinKind.AUTH else "signature"
+        super().__init__(
+            f"このカードの{usage_ja}電子証明書の鍵（{key}）には対応していません（対応しているのはRSA 2048ビットの鍵だけです）。"
+            "署名は行っていません。このカードはこのシステムでは使えないため、お問い合わせ窓口にご相談ください。",
+            f"The key of this card's {usage_en} certificate ({key}) is not supported: only RSA 2048-bit keys are. "
+            "Nothing was signed. This card cannot be used with this service; please contact the help desk.",
+            pin=kind.value,
+            key=key,
+            **({"reader": reader} if reader else {}),
         )
 
 

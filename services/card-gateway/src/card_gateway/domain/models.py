@@ -44,11 +44,11 @@ class CardStatus:
 
 @dataclass(frozen=True)
 class PinTries:
-    """Tries left for both PINs (0 = blocked), read without spending one."""
+    """Tries left for both PINs (0 = blocked, None = the card did not say), read without spending one."""
 
     reader: str
-    auth: int
-    signature: int
+    auth: int | None
+    signature: int | None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         ("tries", "show the tries left of both PINs (spends none)"),
     ):
         command = sub.add_parser(name, help=text)
-        command.add_argument("--reader", help="reader name (default: first reader with a card)")
+        command.add_argument(
+            "--reader", help="reader name (default: the first reader holding a My Number Card)"
+        )
         if name == "certificate":
             command.add_argument("--pem", action="store_true", help="print the certificate as PEM")
     sub.add_parser("serve", help="run the local HTTP API (settings from CARD_GATEWAY_* variables)")
@@ -90,14 +92,20 @@ def _certificate(gateway: CardGateway, args: argparse.Namespace) -> tuple[dict[s
     return doc, "\n".join(f"{k}: {v}" for k, v in doc.items())
 
 
+def _tries_text(kind: PinKind, tries: int | None) -> str:
+    """Return ``2/3``, ``0/3 BLOCKED`` or ``unknown/3`` for one PIN."""
+    if tries is None:
+        return f"unknown / 不明 (max {kind.max_tries}; the card did not report it / カードが返しません)"
+    return f"{tries}/{kind.max_tries}{' BLOCKED / ロック中' if tries == 0 else ''}"
+
+
 def _tries(gateway: CardGateway, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     tries = gateway.pin_tries(args.reader)
     doc = {"reader": tries.reader, "auth": tries.auth, "signature": tries.signature}
     text = (
         f"{tries.reader}\n"
-        f"auth PIN / 利用者証明用: {tries.auth}/{PinKind.AUTH.max_tries}{' BLOCKED / ロック中' if tries.auth == 0 else ''}\n"
-        f"signature PIN / 署名用: {tries.signature}/{PinKind.SIGNATURE.max_tries}"
-        f"{' BLOCKED / ロック中' if tries.signature == 0 else ''}"
+        f"auth PIN / 利用者証明用: {_tries_text(PinKind.AUTH, tries.auth)}\n"
+        f"signature PIN / 署名用: {_tries_text(PinKind.SIGNATURE, tries.signature)}"
     )
     return doc, text
 

@@ -11,13 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from card_gateway.domain import apdu
+from card_gateway.domain.certificates import require_supported_key
 from card_gateway.domain.errors import (
     InvalidChallengeError,
     LastTryConfirmationRequiredError,
     NoCardError,
     NoReaderError,
+    NotMyNumberCardError,
     OperationTimeoutError,
     PinBlockedError,
+    PinTriesUnknownError,
     ReaderBusyError,
 )
 from card_gateway.domain.models import (
@@ -70,23 +73,36 @@ class CardGateway:
         return self._backend.list_readers()
 
     def card_status(self, reader: str | None = None) -> CardStatus:
-        """Tell a My Number Card from any other card by selecting the JPKI AP and reading its token."""
+        """Tell a My Number Card from any other card by selecting the JPKI AP and reading its token.
+
+        Without a reader name: the first reader holding a My Number Card, else the first card found.
+        """
 
         def op(session: JpkiSession, name: str) -> CardStatus:
             if not session.select_jpki():
-                return CardStatus(
+                status = CardStatus(
                     name, my_number_card=False, jpki_application=False, token=None, atr=session.atr
                 )
-            token = session.read_token()
-            return CardStatus(
-                name,
-                my_number_card=token == apdu.MY_NUMBER_CARD_TOKEN,
-                jpki_application=True,
-                token=token,
-                atr=session.atr,
-            )
+            else:
+                token = session.read_token()
+                status = CardStatus(
+                    name,
+                    my_number_card=token == apdu.MY_NUMBER_CARD_TOKEN,
+                    jpki_application=True,
+                    token=token,
+                    atr=session.atr,
+                )
+            if reader is None and not status.my_number_card:
+                raise _OtherCard(status)
+            return status
 
-        return self._run(reader, op)
+        try:
+            return self._run(reader, op)
+        except NotMyNumberCardError as exc:
+            other = exc if isinstance(exc, _OtherCard) else exc.__cause__
+            if isinstance(other, _OtherCard):
+                return other.status
+            raise
 
     def read_auth_certificate(self, reader: str | None = None) -> CertificateRead:
         """Read the user-authentication certificate (no PIN needed)."""
@@ -150,17 +166,21 @@ class CardGateway:
         def op(session: JpkiSession, name: str) -> CardSignature:
             session.require_my_number_card()
             _check_tries(session, kind, confirm_last_try)
-            certificate = session.read_certificate(kind) if kind is PinKind.AUTH else b""
-            session.verify_pin(pin)
-            if kind is PinKind.SIGNATURE:
+            certificate = b""
+            if kind is PinKind.AUTH:  # free to read: refuse an unsupported key before the PIN is sent
                 certificate = session.read_certificate(kind)
+                require_supported_key(kind, certificate, name)
+            session.verify_pin(pin)
+            if kind is PinKind.SIGNATURE:  # released only after the PIN: checked before anything is signed
+                certificate = session.read_certificate(kind)
+                require_supported_key(kind, certificate, name)
             signature = session.sign(kind, apdu.sha256_digest_info(challenge))
             return CardSignature(name, kind, signature=signature, certificate=certificate)
 
         return self._run(reader, op)
 
-    def _resolve_reader(self, reader: str | None) -> str:
-        """Pick the named reader, or the first reader with a card in it."""
+    def _candidates(self, reader: str | None) -> list[str]:
+        """Return the named reader (checked), or every reader with a card, in PC/SC order."""
         readers = self._backend.list_readers()
         if reader is not None:
             found = next((r for r in readers if r.name == reader), None)
@@ -168,13 +188,13 @@ class CardGateway:
                 raise NoReaderError(reader)
             if not found.card_present:
                 raise NoCardError(reader)
-            return reader
+            return [reader]
         if not readers:
             raise NoReaderError()
-        with_card = [r for r in readers if r.card_present]
+        with_card = [r.name for r in readers if r.card_present]
         if not with_card:
-            raise NoCardError()
-        return with_card[0].name
+            raise NoCardError(readers=[r.name for r in readers]) if len(readers) > 1 else NoCardError()
+        return with_card
 
     def _lock(self, reader: str) -> threading.Lock:
         """Return the lock that serialises operations on one reader."""
@@ -182,16 +202,47 @@ class CardGateway:
             return self._locks.setdefault(reader, threading.Lock())
 
     def _run(self, reader: str | None, op: Callable[[JpkiSession, str], T]) -> T:
-        """Run ``op`` on a fresh connection in one transaction; the card is reset and released afterwards."""
+        """Run ``op`` on the named reader, or on the first reader whose card is a My Number Card.
+
+        Without a name every reader with a card is tried in order; a reader is passed over only when its card is
+        not a My Number Card (found before any PIN is sent), it is busy, or its card left before we connected.
+        The operation's deadline covers all of them.
+        """
         started = time.monotonic()
         deadline = started + self.operation_timeout_s
-        name = self._resolve_reader(reader)
+        candidates = self._candidates(reader)
+        if len(candidates) == 1:
+            return self._run_on(candidates[0], op, started, deadline)
+        others: list[NotMyNumberCardError] = []
+        busy: ReaderBusyError | None = None
+        for name in candidates:
+            if time.monotonic() > deadline:
+                raise OperationTimeoutError(self.operation_timeout_s)
+            try:
+                return self._run_on(name, op, started, deadline)
+            except NotMyNumberCardError as exc:
+                others.append(exc)
+            except ReaderBusyError as exc:
+                busy = busy or exc
+            except NoCardError:
+                continue
+        if busy is not None:
+            raise busy
+        if not others:
+            raise NoCardError(readers=candidates)
+        raise NotMyNumberCardError(readers=[str(e.details.get("reader")) for e in others]) from others[0]
+
+    def _run_on(self, name: str, op: Callable[[JpkiSession, str], T], started: float, deadline: float) -> T:
+        """Run ``op`` on a fresh connection in one transaction; the card is reset and released afterwards."""
         lock = self._lock(name)
-        if not lock.acquire(timeout=min(self.busy_timeout_s, self.operation_timeout_s)):
+        wait = min(self.busy_timeout_s, max(0.0, deadline - time.monotonic()))
+        if not lock.acquire(timeout=wait):
             raise ReaderBusyError(name)
         try:
             with self._backend.connect(name, busy_timeout=self.busy_timeout_s) as channel:
-                session = JpkiSession(channel, deadline=deadline, timeout_s=self.operation_timeout_s)
+                session = JpkiSession(
+                    channel, deadline=deadline, timeout_s=self.operation_timeout_s, reader=name
+                )
                 result = op(session, name)
             log.info(
                 "card operation done",
@@ -202,9 +253,19 @@ class CardGateway:
             lock.release()
 
 
+class _OtherCard(NotMyNumberCardError):
+    """card_status without a reader name: this card is not a My Number Card, so look at the next reader."""
+
+    def __init__(self, status: CardStatus) -> None:
+        super().__init__(status.reader, status.token)
+        self.status = status
+
+
 def _check_tries(session: JpkiSession, kind: PinKind, confirm_last_try: bool) -> None:
-    """Read the tries left first: refuse on a blocked PIN, and on the last try unless the caller confirmed."""
+    """Read the tries left first: refuse when unknown or blocked, and on the last try unless confirmed."""
     tries = session.pin_tries(kind)
+    if tries is None:
+        raise PinTriesUnknownError(kind, session.reader)
     if tries == 0:
         raise PinBlockedError(kind)
     if tries == 1 and not confirm_last_try:

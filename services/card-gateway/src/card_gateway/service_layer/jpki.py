@@ -33,11 +33,17 @@ class JpkiSession:
     """Talks to the JPKI AP of one connected card; checks the operation's deadline before every APDU."""
 
     def __init__(
-        self, channel: CardChannel, *, deadline: float | None = None, timeout_s: float = 0.0
+        self,
+        channel: CardChannel,
+        *,
+        deadline: float | None = None,
+        timeout_s: float = 0.0,
+        reader: str | None = None,
     ) -> None:
         self._channel = channel
         self._deadline = deadline
         self._timeout_s = timeout_s
+        self.reader = reader
 
     @property
     def atr(self) -> bytes:
@@ -75,58 +81,75 @@ class JpkiSession:
         return self.send(apdu.select_application()).ok
 
     def read_token(self) -> str:
-        """Read the token EF of the selected JPKI AP (``JPKIAPICCTOKEN2`` on a My Number Card)."""
+        """Read the token EF of the selected JPKI AP (``JPKIAPICCTOKEN2`` on a My Number Card); short reads read on."""
         self._select(Ef.TOKEN)
-        response = self.send(apdu.read_binary(0, _TOKEN_LENGTH))
-        if not response.ok:
-            raise CardCommunicationError(f"READ BINARY token: SW {response.sw_hex}")
-        return apdu.parse_token(response.data)
+        return apdu.parse_token(self._read_up_to(_TOKEN_LENGTH, "token"))
 
     def require_my_number_card(self) -> str:
         """Select the JPKI AP and check the token; raise NotMyNumberCardError for any other card."""
         if not self.select_jpki():
-            raise NotMyNumberCardError()
+            raise NotMyNumberCardError(self.reader)
         token = self.read_token()
         if token != apdu.MY_NUMBER_CARD_TOKEN:
-            raise NotMyNumberCardError(token=token)
+            raise NotMyNumberCardError(self.reader, token=token)
         return token
 
     def read_certificate(self, kind: PinKind, *, ca: bool = False) -> bytes:
         """Read a certificate EF (the signature certificate needs the signature PIN verified first)."""
         self._select(_CA_EF[kind] if ca else _CERT_EF[kind])
-        first = self.send(apdu.read_binary(0, 4))
-        if first.sw == Sw.SECURITY_NOT_SATISFIED:
-            raise CardCommunicationError(f"the {kind.value} certificate needs the PIN first (SW 6982)")
-        if not first.ok or len(first.data) < 4:
-            raise CardCommunicationError(f"READ BINARY certificate header: SW {first.sw_hex}")
-        total = apdu.certificate_length(first.data)
+        what = f"{kind.value} certificate"
+        header = self._read_up_to(4, what)
+        if len(header) < 4:
+            raise CardCommunicationError(f"the {what} ends after {len(header)} bytes")
+        total = apdu.certificate_length(header)
         if total > _MAX_FILE:
             raise CardCommunicationError(f"certificate length {total} is implausible")
-        data = bytearray(first.data)
-        while len(data) < total:
-            chunk = self.send(apdu.read_binary(len(data), min(_READ_CHUNK, total - len(data))))
-            if not chunk.ok or not chunk.data:
-                raise CardCommunicationError(f"READ BINARY at {len(data)}: SW {chunk.sw_hex}")
-            data += chunk.data
-        return bytes(data[:total])
+        data = self._read_up_to(total, what, start=header)
+        if len(data) < total:
+            raise CardCommunicationError(f"the {what} ends after {len(data)} of {total} bytes")
+        return data
 
-    def pin_tries(self, kind: PinKind) -> int:
-        """Return the tries left for a PIN without spending one (VERIFY with no data); 0 means blocked."""
+    def _read_up_to(self, size: int, what: str, *, start: bytes = b"") -> bytes:
+        """READ BINARY from ``len(start)`` until ``size`` bytes or the end of the file; short answers read on.
+
+        ``62 82`` (end of file reached) and an empty answer end the file; ``6B00`` past the first byte does too.
+        """
+        data = bytearray(start)
+        while len(data) < size:
+            offset = len(data)
+            response = self.send(apdu.read_binary(offset, min(_READ_CHUNK, size - offset)))
+            if response.sw == Sw.SECURITY_NOT_SATISFIED:
+                raise CardCommunicationError(f"the {what} needs the PIN first (SW 6982)")
+            if response.sw == Sw.WRONG_P1P2 and offset > 0:
+                break
+            if response.sw not in (Sw.OK, Sw.END_OF_FILE):
+                raise CardCommunicationError(f"READ BINARY {what} at {offset}: SW {response.sw_hex}")
+            data += response.data
+            if response.sw == Sw.END_OF_FILE or not response.data:
+                break
+        return bytes(data[:size])
+
+    def pin_tries(self, kind: PinKind) -> int | None:
+        """Return the tries left without spending one (VERIFY with no data): 0 = blocked, None = unknown.
+
+        Only ``63 Cx`` (and the blocked forms ``6983``/``6984``) carry a count; ``90 00`` or anything else says
+        nothing about it, so it is unknown, never "all tries left" (OpenSC's JPKI driver also accepts only 63xx).
+        """
         self._select(_PIN_EF[kind])
         response = self.send(apdu.verify(None))
-        if response.ok:
-            return kind.max_tries
         tries = apdu.tries_left_from_sw(response.sw)
         if tries is None:
-            raise CardCommunicationError(f"VERIFY (tries left): SW {response.sw_hex}")
+            log.warning("the card did not report the %s PIN tries left (SW %s)", kind.value, response.sw_hex)
         return tries
 
     def verify_pin(self, pin: Pin) -> None:
-        """Send the PIN once; raise WrongPinError or PinBlockedError when the card refuses it."""
+        """Send the PIN once; raise WrongPinError (tries left, or None for ``63 00``) or PinBlockedError."""
         self._select(_PIN_EF[pin.kind])
         response = self.send(apdu.verify(pin.apdu_bytes()))
         if response.ok:
             return
+        if response.sw == Sw.VERIFICATION_FAILED:
+            raise WrongPinError(pin.kind, None)
         tries = apdu.tries_left_from_sw(response.sw)
         if tries is None:
             raise CardCommunicationError(f"VERIFY: SW {response.sw_hex}")

@@ -7,6 +7,7 @@ Never ship it: vpcd listens on all interfaces. Run standalone with
 from card_gateway.virtual_card.card import (
     MY_NUMBER_CARD_ATR,
     OTHER_CARD_ATR,
+    CardQuirks,
     VirtualCard,
     VirtualJpkiCard,
     VirtualOtherCard,
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_PORT",
     "MY_NUMBER_CARD_ATR",
     "OTHER_CARD_ATR",
+    "CardQuirks",
     "VirtualCard",
     "VirtualJpkiCard",
     "VirtualOtherCard",

@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from card_gateway.virtual_card.card import VirtualCard, VirtualJpkiCard, VirtualOtherCard
+from card_gateway.virtual_card.card import CardQuirks, VirtualCard, VirtualJpkiCard, VirtualOtherCard
 from card_gateway.virtual_card.vpcd import DEFAULT_PORT, VpcdCardSlot
 
 # Files read by --card-dir and written by --export.
@@ -81,6 +81,13 @@ def build_card(args: argparse.Namespace) -> VirtualCard:
         auth_tries=args.auth_tries,
         sign_tries=args.sign_tries,
         token=args.token,
+        quirks=CardQuirks(
+            tries_query_answers_ok=args.tries_query_9000,
+            wrong_pin_without_counter=args.wrong_pin_6300,
+            read_limit=args.read_limit,
+            end_of_file_warning=args.eof_6282,
+            token_length=args.token_length,
+        ),
     )
 
 
@@ -95,6 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sign-tries", type=int, default=5)
     parser.add_argument("--token", default="JPKIAPICCTOKEN2", help="JPKIAPICCTOKEN = an old 住基カード")
     parser.add_argument("--other", action="store_true", help="pretend to be a card without the JPKI AP")
+    quirks = parser.add_argument_group("quirks", "answer like other JPKI implementations (tests and demos)")
+    quirks.add_argument("--tries-query-9000", action="store_true", help="VERIFY without data answers 90 00")
+    quirks.add_argument(
+        "--wrong-pin-6300", action="store_true", help="a wrong PIN answers 63 00 (no counter)"
+    )
+    quirks.add_argument("--read-limit", type=int, help="READ BINARY returns at most this many bytes")
+    quirks.add_argument(
+        "--eof-6282", action="store_true", help="reads reaching the end of a file answer 62 82"
+    )
+    quirks.add_argument("--token-length", type=int, default=32, help="size of the token EF (default 32)")
     parser.add_argument("--card-dir", help=f"load {', '.join(CARD_FILES)} from this folder")
     parser.add_argument("--export", help="write the card's certificates and keys to this folder")
     parser.add_argument("-v", "--verbose", action="store_true")

@@ -49,6 +49,28 @@ def pkcs1_v15_sign(key: rsa.RSAPrivateKey, digest_info: bytes) -> bytes:
     return pow(int.from_bytes(encoded, "big"), numbers.d, modulus).to_bytes(size, "big")
 
 
+@dataclass(frozen=True)
+class CardQuirks:
+    """Ways a card may answer differently from card.md (seen in other JPKI implementations); all off by default."""
+
+    tries_query_answers_ok: bool = False
+    """VERIFY without data answers ``90 00`` (no counter), even when the PIN is blocked."""
+    wrong_pin_without_counter: bool = False
+    """A wrong PIN answers ``63 00`` instead of ``63 Cx`` (the counter still goes down)."""
+    read_limit: int | None = None
+    """READ BINARY returns at most this many bytes (with ``90 00``), whatever Le asks for."""
+    end_of_file_warning: bool = False
+    """A READ BINARY that reaches the end of the file answers ``62 82`` (end of file reached) with its data."""
+    token_length: int = 32
+    """Size of the token EF (15 = the bare ``JPKIAPICCTOKEN2``, no padding)."""
+
+    def __post_init__(self) -> None:
+        if self.read_limit is not None and not 1 <= self.read_limit <= 256:
+            raise ValueError("read_limit must be 1..256")
+        if not 1 <= self.token_length <= 255:
+            raise ValueError("token_length must be 1..255")
+
+
 @dataclass
 class _PinState:
     """One PIN EF: the value, its try counter and whether it is verified in this session."""
@@ -77,11 +99,14 @@ class VirtualJpkiCard:
         sign_tries: int = 5,
         token: str = MY_NUMBER_CARD_TOKEN,
         atr: bytes = MY_NUMBER_CARD_ATR,
+        quirks: CardQuirks | None = None,
     ) -> None:
         self._atr = atr
+        self.quirks = quirks or CardQuirks()
         self._lock = threading.RLock()
+        token_file = token.encode("ascii").ljust(self.quirks.token_length, b" ")[: self.quirks.token_length]
         self._files: dict[int, bytes] = {
-            Ef.TOKEN: token.encode("ascii").ljust(32, b" "),
+            Ef.TOKEN: token_file,
             Ef.AUTH_CERT: auth_certificate,
             Ef.AUTH_CA_CERT: auth_ca_certificate,
             Ef.SIGN_CERT: sign_certificate,
@@ -172,7 +197,11 @@ class VirtualJpkiCard:
         offset = (apdu.p1 << 8) | apdu.p2
         if apdu.p1 & 0x80 or offset >= len(content):
             return _sw(Sw.WRONG_P1P2)
-        return _sw(Sw.OK, content[offset : offset + apdu.le])
+        length = min(apdu.le, self.quirks.read_limit or apdu.le)
+        data = content[offset : offset + length]
+        if self.quirks.end_of_file_warning and offset + len(data) >= len(content):
+            return _sw(Sw.END_OF_FILE, data)
+        return _sw(Sw.OK, data)
 
     def _verify(self, apdu: CommandApdu) -> bytes:
         if apdu.p1 != 0x00 or apdu.p2 != 0x80:
@@ -181,7 +210,7 @@ class VirtualJpkiCard:
         if pin is None:
             return _sw(Sw.CONDITIONS_NOT_SATISFIED)
         if not apdu.data:
-            if pin.verified:
+            if pin.verified or self.quirks.tries_query_answers_ok:
                 return _sw(Sw.OK)
             return _sw(0x63C0 | pin.tries)
         if pin.tries == 0:
@@ -192,6 +221,8 @@ class VirtualJpkiCard:
             return _sw(Sw.OK)
         pin.tries -= 1
         pin.verified = False
+        if self.quirks.wrong_pin_without_counter:
+            return _sw(Sw.VERIFICATION_FAILED)
         return _sw(0x63C0 | pin.tries)
 
     def _compute_signature(self, apdu: CommandApdu) -> bytes:

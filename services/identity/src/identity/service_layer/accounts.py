@@ -186,8 +186,10 @@ async def links_issued_since(
 
 
 def link_url(base: str, page: str, token: str) -> str:
-    """Return the e-mailed URL; the token travels in the fragment, which browsers never send to servers."""
-    return f"{base}/{page}#token={token}"
+    """Return the e-mailed URL of a portal page; the token is in the query string so the page works without
+    JavaScript. The portal moves it into its session at once and redirects to the page without it, and the
+    gateway never logs query strings (ADR 0016)."""
+    return f"{base}/{page}?token={token}"
 
 
 def locale_of(value: str | None) -> Locale | None:

@@ -6,7 +6,7 @@ codes; a code without a label is shown as it is, so a new code never breaks a ma
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -74,9 +74,9 @@ def when(value: datetime, locale: str) -> str:
     return f"{jst.day} {jst:%B %Y, %H:%M} JST"
 
 
-def day(value: datetime, locale: str) -> str:
-    """Return the date in Japan Standard Time: ``2026年12月26日`` or ``26 December 2026``."""
-    jst = _jst(value)
+def day(value: datetime | date, locale: str) -> str:
+    """Return the date in Japan Standard Time: ``2026年12月26日`` or ``26 December 2026`` (a date is shown as is)."""
+    jst = _jst(value) if isinstance(value, datetime) else value
     if locale == "ja":
         return f"{jst.year}年{jst.month}月{jst.day}日"
     return f"{jst.day} {jst:%B %Y}"

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from shared.events import (
+    ApplicationRefused,
     ApplicationReturned,
     ApplicationSubmitted,
+    ApplicationWithdrawn,
     AttachmentRejected,
     AuthIdIssued,
     CardDispatched,
@@ -27,6 +29,7 @@ from shared.events import (
     ReviewCompleted,
     UserRegistered,
 )
+from shared.events.applications import Form9Declaration
 
 #: Templates whose body holds a secret (a link that sets a password, or the 認証ID): the body is wiped once
 #: delivered, and an operator cannot re-send a delivered one (the person asks identity for a new link instead).
@@ -88,6 +91,11 @@ def mails_for(event: Event) -> list[PlannedMail]:
             seen.add(key)
             unique.append(mail)
     return unique
+
+
+def _form9(declaration: Form9Declaration | None) -> dict[str, str] | None:
+    """Return the 参考様式9 checkbox as the application's owner worded it (None: no declaration to mention)."""
+    return declaration.model_dump() if declaration is not None else None
 
 
 def _to_user(template: str, event: Any, **context: Any) -> list[PlannedMail]:
@@ -159,7 +167,7 @@ def application_submitted(event: ApplicationSubmitted) -> list[PlannedMail]:
         provisional_receipt_number=event.provisional_receipt_number,
         procedures=list(event.procedures),
         submitted_at=event.occurred_at,
-        over_10mb_declared=event.over_10mb_declared,
+        declaration_form9=_form9(event.declaration_form9),
     )
 
 
@@ -191,7 +199,7 @@ def attachment_rejected(event: AttachmentRejected) -> list[PlannedMail]:
 
 @plans(ApplicationReturned)
 def application_returned(event: ApplicationReturned) -> list[PlannedMail]:
-    """The documents requested; re-attachment is open."""
+    """The documents requested, by when, and 参考様式9 only when the application's rule asks for it."""
     return _to_recipients(
         "application_returned",
         event.application_id,
@@ -200,6 +208,8 @@ def application_returned(event: ApplicationReturned) -> list[PlannedMail]:
         message=event.message,
         round_number=event.round_number,
         receipt_number=event.receipt_number,
+        deadline=event.deadline,
+        declaration_form9=_form9(event.declaration_form9),
     )
 
 
@@ -225,4 +235,32 @@ def card_dispatched(event: CardDispatched) -> list[PlannedMail]:
         event.recipients,
         receipt_number=event.receipt_number,
         dispatched_at=event.dispatched_at or event.occurred_at,
+        tracking_number=event.tracking_number,
+    )
+
+
+@plans(ApplicationRefused)
+def application_refused(event: ApplicationRefused) -> list[PlannedMail]:
+    """The refusal (不許可), the bureau's message and what to do next, to the applicant and the filer."""
+    return _to_recipients(
+        "application_refused",
+        event.application_id,
+        event.recipients,
+        reason=event.reason,
+        receipt_number=event.receipt_number,
+        provisional_receipt_number=event.provisional_receipt_number,
+    )
+
+
+@plans(ApplicationWithdrawn)
+def application_withdrawn(event: ApplicationWithdrawn) -> list[PlannedMail]:
+    """The withdrawal confirmed, to the applicant and the filer."""
+    return _to_recipients(
+        "application_withdrawn",
+        event.application_id,
+        event.recipients,
+        reason=event.reason,
+        receipt_number=event.receipt_number,
+        provisional_receipt_number=event.provisional_receipt_number,
+        withdrawn_at=event.occurred_at,
     )

@@ -8,18 +8,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from applications.domain.clock import japan_today
-from applications.domain.states import ApplicationState
+from applications.domain.states import ApplicationState, Audience
 from applications.entrypoints.http import errors as e
 from applications.entrypoints.http.deps import IfMatchDep, ServiceDep
 from applications.entrypoints.http.schemas import (
     ApplicationCreate,
     ApplicationPage,
     ApplicationPublic,
+    CaseChangedPublic,
+    CaseUpdateIn,
     DraftSavedPublic,
     SubmissionCreate,
     ValidationPublic,
     WithdrawalCreate,
     application_public,
+    case_changed_public,
     form_report,
     summary_public,
     validation_public,
@@ -39,10 +42,15 @@ DRAFT_WRITE = e.responses(
 )
 
 
-def present(service: ApplicationService, view: ApplicationView, response: Response) -> ApplicationPublic:
-    """Return the application's public view and set its ETag."""
+def present(
+    service: ApplicationService,
+    view: ApplicationView,
+    response: Response,
+    audience: Audience = "applicant",
+) -> ApplicationPublic:
+    """Return the application's public view (with the audience's own actions) and set its ETag."""
     response.headers["ETag"] = etag(view.record.version)
-    return application_public(view, service.reference.as_of(japan_today(service.clock)))
+    return application_public(view, service.reference.as_of(japan_today(service.clock)), audience)
 
 
 @router.post(
@@ -139,6 +147,34 @@ async def _save(
     return DraftSavedPublic(
         application=present(service, view, response), validation=form_report(procedure, result)
     )
+
+
+@router.patch(
+    "/{application_id}/case",
+    responses=e.responses(
+        *e.AUTH,
+        *e.NOT_FOUND,
+        *e.TRANSITION,
+        *e.INVALID_REQUEST,
+        (422, "application.not_eligible"),
+        (428, "application.precondition_required"),
+    ),
+)
+async def update_case(
+    application_id: uuid.UUID,
+    body: CaseUpdateIn,
+    principal: CurrentPrincipal,
+    service: ServiceDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> CaseChangedPublic:
+    """Change step-1 facts of a draft (expiry, statuses, procedures, bureau, the applicant's e-mail and locale).
+
+    Eligibility runs again (an ineligible change is refused and nothing changes); the answer lists the facts that
+    changed, the later-step values dropped and the later fields that are now invalid. Needs If-Match.
+    """
+    view, report = await service.change_case(principal, application_id, body.to_domain(), if_match=if_match)
+    return case_changed_public(present(service, view, response), report)
 
 
 @router.patch("/{application_id}/forms/{procedure}", responses=DRAFT_WRITE)

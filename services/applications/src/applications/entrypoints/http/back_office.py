@@ -16,6 +16,7 @@ from applications.entrypoints.http.schemas import (
     ApplicationPage,
     ApplicationPublic,
     DispatchCreate,
+    DocumentsReceivedCreate,
     ReceiptJobPublic,
     RefusalCreate,
     ReturnCreate,
@@ -55,7 +56,7 @@ async def read_queue_application(
     application_id: uuid.UUID, principal: CurrentPrincipal, service: ServiceDep, response: Response
 ) -> ApplicationPublic:
     """One application of the bureau with its attachments and history."""
-    return present(service, await service.read(principal, application_id, officer=True), response)
+    return present(service, await service.read(principal, application_id, officer=True), response, "officer")
 
 
 @router.post("/applications/{application_id}/start-review", responses=ACTION)
@@ -68,7 +69,7 @@ async def start_review(
 ) -> ApplicationPublic:
     """Start the review: received → under review."""
     view = await service.officer_action(principal, application_id, "start_review", if_match=if_match)
-    return present(service, view, response)
+    return present(service, view, response, "officer")
 
 
 @router.post(
@@ -80,6 +81,7 @@ async def start_review(
         *e.TRANSITION,
         *e.INVALID_REQUEST,
         (422, "application.requested_documents_missing"),
+        (422, "application.return_deadline_invalid"),
     ),
 )
 async def return_application(
@@ -98,8 +100,30 @@ async def return_application(
         if_match=if_match,
         requested_documents=[RequestedDocument(d.description, d.kind) for d in body.requested_documents],
         note=body.message,
+        deadline=body.deadline,
     )
-    return present(service, view, response)
+    return present(service, view, response, "officer")
+
+
+@router.post("/applications/{application_id}/documents-received", responses=ACTION)
+async def record_documents_received(
+    application_id: uuid.UUID,
+    body: DocumentsReceivedCreate,
+    principal: CurrentPrincipal,
+    service: ServiceDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> ApplicationPublic:
+    """The requested documents came by post or at the counter: recorded with the officer, review resumes."""
+    view = await service.officer_action(
+        principal,
+        application_id,
+        "documents_received",
+        if_match=if_match,
+        channel=body.channel,
+        note=body.note,
+    )
+    return present(service, view, response, "officer")
 
 
 @router.post("/applications/{application_id}/complete-review", responses=ACTION)
@@ -112,7 +136,7 @@ async def complete_review(
 ) -> ApplicationPublic:
     """Review completed (審査完了): the fee due from the fee table and what to send."""
     view = await service.officer_action(principal, application_id, "complete_review", if_match=if_match)
-    return present(service, view, response)
+    return present(service, view, response, "officer")
 
 
 @router.post("/applications/{application_id}/dispatch-card", responses=ACTION)
@@ -132,7 +156,7 @@ async def dispatch_card(
         if_match=if_match,
         tracking_number=body.tracking_number if body else None,
     )
-    return present(service, view, response)
+    return present(service, view, response, "officer")
 
 
 @router.post("/applications/{application_id}/refuse", responses=ACTION)
@@ -148,7 +172,7 @@ async def refuse_application(
     view = await service.officer_action(
         principal, application_id, "refuse", if_match=if_match, note=body.reason if body else None
     )
-    return present(service, view, response)
+    return present(service, view, response, "officer")
 
 
 @router.post("/applications/{application_id}/close", responses=ACTION)
@@ -161,7 +185,7 @@ async def close_application(
 ) -> ApplicationPublic:
     """Close the application once the card is dispatched."""
     view = await service.officer_action(principal, application_id, "close", if_match=if_match)
-    return present(service, view, response)
+    return present(service, view, response, "officer")
 
 
 @router.post(

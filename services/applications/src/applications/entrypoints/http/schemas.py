@@ -9,12 +9,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from applications.config import BUREAU_PATTERN
+from applications.domain.application import CaseChangeReport
 from applications.domain.eligibility import application_status, required_attachments
 from applications.domain.errors import FieldIssue
+from applications.domain.form9 import Form9Text
 from applications.domain.forms import FormValidation
+from applications.domain.states import Audience
 from applications.domain.values import ProcedureRequest, StatusSelection
 from applications.reference.models import ReferenceSnapshot
-from applications.service_layer.services import ApplicationView
+from applications.service_layer.services import ApplicationView, CaseUpdate
 
 
 class Localized(BaseModel):
@@ -87,6 +90,54 @@ class ApplicationCreate(BaseModel):
         return tuple(ProcedureRequest(p.code, p.variant) for p in self.procedures)
 
 
+class ApplicantUpdate(BaseModel):
+    """Applicant facts of step 1 to change; a field left out keeps its value, null clears it."""
+
+    current_status: StatusSelectionIn | None = None
+    period_of_stay_expires_on: date | None = None
+    email: EmailStr | None = Field(default=None, description="The applicant's own address (receipt e-mail).")
+    locale: Literal["ja", "en"] | None = None
+
+
+class CaseUpdateIn(BaseModel):
+    """Step-1 facts to change on a draft (PATCH semantics: only the fields sent change)."""
+
+    procedures: list[ProcedureIn] | None = Field(default=None, min_length=1, max_length=5)
+    applicant: ApplicantUpdate | None = None
+    requested_status: StatusSelectionIn | None = None
+    bureau: str | None = Field(default=None, pattern=BUREAU_PATTERN)
+
+    def to_domain(self) -> CaseUpdate:
+        """Return the change, telling fields left out (unchanged) from fields sent as null (cleared)."""
+        unset = CaseUpdate.unset()
+        applicant = self.applicant
+        sent = applicant.model_fields_set if applicant else set()
+
+        def pick(name: str, value: Any) -> Any:
+            return value if name in sent else unset
+
+        return CaseUpdate(
+            procedures=tuple(ProcedureRequest(p.code, p.variant) for p in self.procedures)
+            if self.procedures
+            else None,
+            current_status=pick(
+                "current_status",
+                applicant.current_status.to_domain() if applicant and applicant.current_status else None,
+            ),
+            period_of_stay_expires_on=pick(
+                "period_of_stay_expires_on", applicant.period_of_stay_expires_on if applicant else None
+            ),
+            requested_status=(
+                (self.requested_status.to_domain() if self.requested_status else None)
+                if "requested_status" in self.model_fields_set
+                else unset
+            ),
+            applicant_email=pick("email", str(applicant.email) if applicant and applicant.email else None),
+            applicant_locale=pick("locale", applicant.locale if applicant else None),
+            bureau=self.bureau,
+        )
+
+
 class SubmissionCreate(BaseModel):
     """Submission: optionally the 参考様式9 declaration that the data exceeds 10 MB and more follows."""
 
@@ -107,10 +158,20 @@ class RequestedDocumentIn(BaseModel):
 
 
 class ReturnCreate(BaseModel):
-    """Return for documents (返却): the named documents and a message to the applicant."""
+    """Return for documents (返却): the named documents, the date they are due and a message to the applicant."""
 
     requested_documents: list[RequestedDocumentIn] = Field(max_length=20)
     message: str | None = Field(default=None, max_length=1000)
+    deadline: date | None = Field(
+        default=None, description="Due date (Japan), after today and at most 90 days ahead; default 14 days."
+    )
+
+
+class DocumentsReceivedCreate(BaseModel):
+    """Documents of a returned application that reached the bureau outside the system."""
+
+    channel: Literal["post", "counter"]
+    note: str | None = Field(default=None, max_length=1000)
 
 
 class RefusalCreate(BaseModel):
@@ -179,6 +240,14 @@ class RequestedDocumentPublic(BaseModel):
     kind: str | None
 
 
+class Form9Public(BaseModel):
+    """The 参考様式9 box a round needs ticked: its code and its text (ja verbatim, en)."""
+
+    tick: str
+    text_ja: str
+    text_en: str
+
+
 class RoundPublic(BaseModel):
     """An attachment round: 1 with the draft, one more each time the bureau asks for documents."""
 
@@ -187,6 +256,11 @@ class RoundPublic(BaseModel):
     closed_at: datetime | None
     open: bool
     requested_documents: list[RequestedDocumentPublic]
+    deadline: date | None = None
+    declaration_form9: Form9Public | None = Field(
+        default=None,
+        description="The 参考様式9 box this round needs ticked (round 1: once over 10 MB is declared at submission).",
+    )
 
 
 class HistoryPublic(BaseModel):
@@ -197,6 +271,9 @@ class HistoryPublic(BaseModel):
     at: datetime
     actor_id: str
     note: str | None
+    channel: str | None = Field(
+        default=None, description="How returned documents arrived: online, post or counter."
+    )
 
 
 class FeeLinePublic(BaseModel):
@@ -297,11 +374,54 @@ class DraftSavedPublic(BaseModel):
     validation: FormReportPublic
 
 
+class FactChangePublic(BaseModel):
+    """A step-1 fact that changed."""
+
+    fact: str
+    before: Any
+    after: Any
+
+
+class DroppedFieldPublic(BaseModel):
+    """A later-step value removed because its field is no longer on the application's forms."""
+
+    path: str
+    value: Any
+    message_ja: str
+    message_en: str
+
+
+class CaseChangedPublic(BaseModel):
+    """The draft after a step-1 change: what changed, what was dropped and which later fields are now invalid."""
+
+    application: ApplicationPublic
+    changed: list[FactChangePublic]
+    dropped: list[DroppedFieldPublic]
+    invalid: list[IssuePublic]
+
+
+def case_changed_public(application: ApplicationPublic, report: CaseChangeReport) -> CaseChangedPublic:
+    """Return the answer to a step-1 change."""
+    return CaseChangedPublic(
+        application=application,
+        changed=[FactChangePublic(fact=c.fact, before=c.before, after=c.after) for c in report.changed],
+        dropped=[
+            DroppedFieldPublic(path=d.path, value=d.value, message_ja=d.message_ja, message_en=d.message_en)
+            for d in report.dropped
+        ],
+        invalid=[issue_public(i) for i in report.invalid],
+    )
+
+
 class ReceiptJobPublic(BaseModel):
     """What a run of the receipt-number job did."""
 
     assigned: int
     receipt_numbers: dict[str, str]
+
+
+def _form9(text: Form9Text | None) -> Form9Public | None:
+    return Form9Public(tick=text.tick.value, text_ja=text.ja, text_en=text.en) if text else None
 
 
 def _localized(ja: str, en: str) -> Localized:
@@ -334,8 +454,10 @@ def validation_public(results: dict[str, FormValidation]) -> ValidationPublic:
     )
 
 
-def application_public(view: ApplicationView, snapshot: ReferenceSnapshot) -> ApplicationPublic:
-    """Return the full view of an application."""
+def application_public(
+    view: ApplicationView, snapshot: ReferenceSnapshot, audience: Audience = "applicant"
+) -> ApplicationPublic:
+    """Return the full view of an application, offering only the actions of the audience looking at it."""
     record, app = view.record, view.record.application
     status = application_status(app.case, snapshot)
 
@@ -353,7 +475,7 @@ def application_public(view: ApplicationView, snapshot: ReferenceSnapshot) -> Ap
         version=record.version,
         state=app.state.value,
         state_label=_localized(app.state.label_ja, app.state.label_en),
-        allowed_actions=[a.value for a in app.allowed_actions()],
+        allowed_actions=[a.value for a in app.allowed_actions(audience)],
         bureau=record.bureau,
         applicant_id=record.applicant_id,
         filer_user_id=record.filer_user_id,
@@ -380,6 +502,8 @@ def application_public(view: ApplicationView, snapshot: ReferenceSnapshot) -> Ap
                     RequestedDocumentPublic(description=d.description, kind=d.kind)
                     for d in r.requested_documents
                 ],
+                deadline=r.deadline,
+                declaration_form9=_form9(app.form9_for_round(r.number)),
             )
             for r in app.rounds
         ],
@@ -412,6 +536,7 @@ def application_public(view: ApplicationView, snapshot: ReferenceSnapshot) -> Ap
                 at=h.at,
                 actor_id=h.actor_id,
                 note=h.note,
+                channel=h.channel,
             )
             for h in app.history
         ],

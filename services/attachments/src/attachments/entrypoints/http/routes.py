@@ -1,4 +1,4 @@
-"""Routes of ``/api/attachments``: upload, rounds and declarations, reads, Mynaportal tax data."""
+"""Routes of ``/api/attachments``: upload, rounds, reads, Mynaportal tax data."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from attachments.domain import errors
 from attachments.entrypoints.http.schemas import (
     ApplicationAttachmentsPublic,
     AttachmentPublic,
-    DeclarationCreate,
     RoundPublic,
     TaxInfoFetchCreate,
     TaxInfoFetchPublic,
@@ -187,28 +186,6 @@ async def read_round(
     """One round with its attachments."""
     row = await rounds.read_round(
         _sessions(request), principal, application_id=application_id, round_number=round_number
-    )
-    return RoundPublic.from_row(row, row["attachments"], _settings(request).upload)
-
-
-@router.put(
-    "/applications/{application_id}/rounds/{round_number}/declaration",
-    responses={403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM},
-)
-async def update_round_declaration(
-    request: Request,
-    principal: CurrentPrincipal,
-    application_id: ApplicationId,
-    round_number: int,
-    body: DeclarationCreate,
-) -> RoundPublic:
-    """Record the 参考様式9 declaration with an open round."""
-    row = await rounds.declare(
-        _sessions(request),
-        principal,
-        application_id=application_id,
-        round_number=round_number,
-        declaration=body.declaration,
     )
     return RoundPublic.from_row(row, row["attachments"], _settings(request).upload)
 

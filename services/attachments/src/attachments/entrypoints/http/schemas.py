@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from attachments.config import UploadPolicy
-from attachments.domain.model import DECLARATION_LABELS, Declaration
 from attachments.service_layer.rounds import round_bytes
 
 
@@ -60,16 +59,6 @@ class AttachmentPublic(BaseModel):
         )
 
 
-class DeclarationPublic(BaseModel):
-    """The 参考様式9 declaration recorded with a round."""
-
-    declaration: Declaration
-    label_ja: str
-    label_en: str
-    declared_at: datetime | None
-    declared_by: uuid.UUID | None
-
-
 class RoundPublic(BaseModel):
     """One attachment round: open or closed, its limit and use, its declaration and its files."""
 
@@ -81,7 +70,11 @@ class RoundPublic(BaseModel):
     used_bytes: int
     remaining_bytes: int
     over_limit_declared: bool
-    declaration: DeclarationPublic | None
+    declaration_form9: str | None = Field(
+        description="The 参考様式9 box this round needs ticked (more_will_be_attached_later, "
+        "bureau_requested_additional_documents), as the applications service decided; its texts are in "
+        "GET /api/applications/{id} (rounds[].declaration_form9)."
+    )
     checking: int = Field(description="files still being checked")
     attachments: list[AttachmentPublic]
 
@@ -91,17 +84,6 @@ class RoundPublic(BaseModel):
     ) -> RoundPublic:
         """Build from an ``attachment_round`` row and its attachments."""
         used = round_bytes(files, policy)
-        declaration = None
-        if row["declaration"]:
-            choice = Declaration(row["declaration"])
-            ja, en = DECLARATION_LABELS[choice]
-            declaration = DeclarationPublic(
-                declaration=choice,
-                label_ja=ja,
-                label_en=en,
-                declared_at=row["declared_at"],
-                declared_by=row["declared_by"],
-            )
         return cls(
             round_number=row["round_number"],
             state="open" if row["closed_at"] is None else "closed",
@@ -110,8 +92,8 @@ class RoundPublic(BaseModel):
             limit_bytes=policy.round_max_bytes,
             used_bytes=used,
             remaining_bytes=max(0, policy.round_max_bytes - used),
-            over_limit_declared=declaration is not None,
-            declaration=declaration,
+            over_limit_declared=row["round_number"] == 1 and row["declaration"] is not None,
+            declaration_form9=row["declaration"],
             checking=sum(1 for f in files if f["state"] == "checking"),
             attachments=[AttachmentPublic.from_row(f) for f in files],
         )
@@ -125,12 +107,6 @@ class ApplicationAttachmentsPublic(BaseModel):
     submitted: bool
     open_round: int | None
     rounds: list[RoundPublic]
-
-
-class DeclarationCreate(BaseModel):
-    """Tick of 参考様式9: round 1 "more will be attached later", later rounds "the bureau asked"."""
-
-    declaration: Declaration
 
 
 class TaxInfoFetchCreate(BaseModel):

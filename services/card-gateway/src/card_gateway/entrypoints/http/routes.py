@@ -25,7 +25,8 @@ from card_gateway.service_layer.gateway import AsyncCardGateway
 router = APIRouter()
 
 ReaderQuery = Annotated[
-    str | None, Query(max_length=200, description="reader name; default: first reader with a card")
+    str | None,
+    Query(max_length=200, description="reader name; default: the first reader holding a My Number Card"),
 ]
 
 

@@ -86,11 +86,16 @@ class CardStatusPublic(BaseModel):
 
 
 class PinTriesPart(BaseModel):
-    """Tries left of one PIN."""
+    """Tries left of one PIN; ``tries_left`` and ``blocked`` are null when the card does not report the count."""
 
-    tries_left: int
+    tries_left: int | None
     max_tries: int
-    blocked: bool
+    blocked: bool | None
+
+    @classmethod
+    def of(cls, kind: PinKind, tries: int | None) -> PinTriesPart:
+        """Build from the tries the card reported (None: not reported)."""
+        return cls(tries_left=tries, max_tries=kind.max_tries, blocked=None if tries is None else tries == 0)
 
 
 class PinTriesPublic(BaseModel):
@@ -105,14 +110,8 @@ class PinTriesPublic(BaseModel):
         """Build from the domain value."""
         return cls(
             reader=tries.reader,
-            auth=PinTriesPart(
-                tries_left=tries.auth, max_tries=PinKind.AUTH.max_tries, blocked=tries.auth == 0
-            ),
-            signature=PinTriesPart(
-                tries_left=tries.signature,
-                max_tries=PinKind.SIGNATURE.max_tries,
-                blocked=tries.signature == 0,
-            ),
+            auth=PinTriesPart.of(PinKind.AUTH, tries.auth),
+            signature=PinTriesPart.of(PinKind.SIGNATURE, tries.signature),
         )
 
 
@@ -172,7 +171,9 @@ class PinCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reader: str | None = Field(None, max_length=200, description="default: the first reader with a card")
+    reader: str | None = Field(
+        None, max_length=200, description="default: the first reader holding a My Number Card"
+    )
     pin: SecretStr = Field(max_length=64)
     confirm_last_try: bool = Field(False, description="must be true when only one try is left")
 
