@@ -1,10 +1,12 @@
 """Benchmark of the attachment PDF check: the full sandboxed check against a bare pikepdf baseline.
 
-Generates PDFs of about 1, 5 and 10 MB (text-heavy with many pages, and scanned images), runs the full sandboxed
-check (a fresh child per file, and a pool of pre-started workers) N times each, and, as the baseline in the same
-run, pikepdf ``open`` + ``check_pdf_syntax()`` in process on the same files. Prints a table and writes
-``bench/out/attachments_check.json`` (median and spread per file and per MB, ratio to the baseline). Benchmarks
-never assert timings.
+Generates PDFs of about 1, 5 and 10 MB (text-heavy with many pages, and scanned images), plus generated A4 scans
+(one page at 300 dpi in colour, ten pages at 600 dpi in grey), runs the full sandboxed check (a fresh child per
+file, and a pool of pre-started workers) N times each, and, as the baseline in the same run, pikepdf ``open`` +
+``check_pdf_syntax()`` in process on the same files. The three are measured in turn, run after run, so a change
+in the machine's load falls on all of them alike. Prints a table and writes ``bench/out/attachments_check.json``
+(median and spread per file and per MB, ratio to the baseline, milliseconds above it). Benchmarks never assert
+timings.
 
     python bench/attachments_check.py            # 1, 5, 10 MB, 7 runs
     python bench/attachments_check.py --quick    # smoke: 1 MB, 2 runs
@@ -34,6 +36,7 @@ from PIL import Image
 from attachments.checks import CheckPolicy, SandboxPool, check_file_sandboxed
 
 MB = 1024 * 1024
+SETTLE_S = 1.0
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 OUT = Path(__file__).resolve().parent / "out" / "attachments_check.json"
 WORDS = [
@@ -102,19 +105,44 @@ def scanned_pdf(target_bytes: int, path: Path) -> int:
     return pages
 
 
+def a4_scan_pdf(path: Path, dpi: int, mode: str, pages: int, quality: int, grain: int = 4) -> int:
+    """An A4 page 'scanned' at ``dpi`` (noise, so JPEG cannot shrink it much), the same JPEG on every page."""
+    width, height = round(210 / 25.4 * dpi), round(297 / 25.4 * dpi)
+    noise = Image.effect_noise((width // grain, height // grain), 30).resize((width, height)).convert(mode)
+    buf = io.BytesIO()
+    noise.save(buf, "JPEG", quality=quality)
+    data = buf.getvalue()
+    pdf = pikepdf.new()
+    page_w, page_h = 210 / 25.4 * 72, 297 / 25.4 * 72
+    for _ in range(pages):
+        image = pikepdf.Stream(pdf, data)
+        image.Type, image.Subtype = Name.XObject, Name.Image
+        image.Width, image.Height, image.BitsPerComponent = width, height, 8
+        image.ColorSpace = Name.DeviceRGB if mode == "RGB" else Name.DeviceGray
+        image.Filter = Name.DCTDecode
+        pdf.add_blank_page(page_size=(page_w, page_h))
+        page = pdf.pages[-1]
+        page.Resources = Dictionary(XObject=Dictionary(Im0=image))
+        page.Contents = pdf.make_stream(f"q {page_w:.2f} 0 0 {page_h:.2f} 0 0 cm /Im0 Do Q".encode())
+    pdf.save(path)
+    return pages
+
+
 def baseline(path: Path) -> None:
     """Bare pikepdf: open and check_pdf_syntax(), in process."""
     with pikepdf.open(path) as pdf:
         pdf.check_pdf_syntax()
 
 
-def measure(func: Callable[[], object], runs: int) -> list[float]:
-    """Wall-clock seconds of ``runs`` calls."""
-    times = []
+def measure(funcs: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Wall-clock seconds of ``runs`` calls of each function, taken in turn (one of each per round)."""
+    times: dict[str, list[float]] = {name: [] for name in funcs}
     for _ in range(runs):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            func()
+            times[name].append(time.perf_counter() - start)
+            time.sleep(SETTLE_S)  # let the pool's replacement worker finish starting, untimed
     return times
 
 
@@ -143,49 +171,74 @@ def main() -> None:
     policy = CheckPolicy()
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-attachments-") as tmp, SandboxPool(size=1) as pool:
+        jobs: list[tuple[str, Path, Callable[[Path], int]]] = []
         for size in sizes:
-            for kind, make in (("text", text_pdf), ("scanned", scanned_pdf)):
-                path = Path(tmp) / f"{kind}-{size:g}mb.pdf"
-                target = int(size * MB * 0.97)
-                pages = make(target, path)
-                size_mb = path.stat().st_size / MB
-                verdict = check_file_sandboxed(path, "pdf", policy)
-                baseline(path)  # warm the page cache and imports
-                timings = {
-                    "sandboxed_fresh_child": measure(
-                        partial(check_file_sandboxed, path, "pdf", policy), runs
-                    ),
-                    "sandboxed_pool": measure(partial(pool.check, path, "pdf", policy), runs),
-                    "baseline_pikepdf_open_check_pdf_syntax": measure(partial(baseline, path), runs),
-                }
-                stats = {name: summary(times, size_mb) for name, times in timings.items()}
-                base = stats["baseline_pikepdf_open_check_pdf_syntax"]["median_s"]
-                ratios: dict[str, float | None] = {
-                    name: round(stat["median_s"] / base, 2) if base else None
-                    for name, stat in stats.items()
-                    if not name.startswith("baseline")
-                }
-                row: dict[str, Any] = {
-                    "file": path.name,
-                    "kind": kind,
-                    "size_mb": round(size_mb, 2),
-                    "pages": pages,
-                    "runs": runs,
-                    "accepted": verdict.accepted,
-                    "codes": verdict.codes,
-                    "stats": stats,
-                    "ratio_to_baseline": ratios,
-                }
-                results.append(row)
-                print(
-                    f"{row['file']:<18} {size_mb:6.2f} MB {pages:5d} p  "
-                    f"fresh {stats['sandboxed_fresh_child']['median_s']:.3f} s  "
-                    f"pool {stats['sandboxed_pool']['median_s']:.3f} s  "
-                    f"baseline {base:.3f} s  "
-                    f"ratio {ratios['sandboxed_fresh_child']}× / "
-                    f"{ratios['sandboxed_pool']}×  {row['codes']}",
-                    flush=True,
+            target = int(size * MB * 0.97)
+            jobs.append(("text", Path(tmp) / f"text-{size:g}mb.pdf", partial(text_pdf, target)))
+            jobs.append(("scanned", Path(tmp) / f"scanned-{size:g}mb.pdf", partial(scanned_pdf, target)))
+        if not args.quick:
+            jobs.append(
+                (
+                    "scan",
+                    Path(tmp) / "scan-a4-300dpi-colour.pdf",
+                    partial(a4_scan_pdf, dpi=300, mode="RGB", pages=1, quality=50),
                 )
+            )
+            jobs.append(
+                (
+                    "scan",
+                    Path(tmp) / "scan-a4-600dpi-grey-10p.pdf",
+                    partial(a4_scan_pdf, dpi=600, mode="L", pages=10, quality=20, grain=32),
+                )
+            )
+        for kind, path, make in jobs:
+            pages = make(path)
+            size_mb = path.stat().st_size / MB
+            verdict = check_file_sandboxed(path, "pdf", policy)
+            baseline(path)  # warm the page cache and imports
+            timings = measure(
+                {
+                    "sandboxed_fresh_child": partial(check_file_sandboxed, path, "pdf", policy),
+                    "sandboxed_pool": partial(pool.check, path, "pdf", policy),
+                    "baseline_pikepdf_open_check_pdf_syntax": partial(baseline, path),
+                },
+                runs,
+            )
+            stats = {name: summary(times, size_mb) for name, times in timings.items()}
+            base = stats["baseline_pikepdf_open_check_pdf_syntax"]["median_s"]
+            ratios: dict[str, float | None] = {
+                name: round(stat["median_s"] / base, 2) if base else None
+                for name, stat in stats.items()
+                if not name.startswith("baseline")
+            }
+            above = {
+                name: round((stat["median_s"] - base) * 1000, 1)
+                for name, stat in stats.items()
+                if not name.startswith("baseline")
+            }
+            row: dict[str, Any] = {
+                "file": path.name,
+                "kind": kind,
+                "size_mb": round(size_mb, 2),
+                "pages": pages,
+                "runs": runs,
+                "accepted": verdict.accepted,
+                "codes": verdict.codes,
+                "peak_memory_mb": verdict.peak_memory_mb,
+                "stats": stats,
+                "ratio_to_baseline": ratios,
+                "ms_above_baseline": above,
+            }
+            results.append(row)
+            print(
+                f"{row['file']:<28} {size_mb:6.2f} MB {pages:5d} p  "
+                f"fresh {stats['sandboxed_fresh_child']['median_s']:.3f} s  "
+                f"pool {stats['sandboxed_pool']['median_s']:.3f} s  "
+                f"baseline {base:.3f} s  "
+                f"ratio {ratios['sandboxed_fresh_child']}× / "
+                f"{ratios['sandboxed_pool']}×  pool +{above['sandboxed_pool']} ms  {row['codes']}",
+                flush=True,
+            )
     report = {
         "benchmark": "attachments_check",
         "quick": args.quick,

@@ -10,9 +10,59 @@ from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
-from PIL import Image
+from PIL import Image, ImageDraw
 
 A4 = (595.0, 842.0)
+A4_MM = (210.0, 297.0)
+
+
+def scan_image(dpi: int, mode: str) -> Image.Image:
+    """An A4 page 'scanned' at ``dpi`` in ``mode`` ("L" or "RGB"): lines of dark text-like strokes on paper."""
+    width, height = round(A4_MM[0] / 25.4 * dpi), round(A4_MM[1] / 25.4 * dpi)
+    small = Image.new("L", (max(width // 6, 1), max(height // 6, 1)), 250)
+    draw = ImageDraw.Draw(small)
+    step = max(small.height // 60, 3)
+    for row, y in enumerate(range(step * 3, small.height - step * 3, step)):
+        x = step * 3
+        while x < small.width - step * 3:
+            length = (row * 7 + x * 13) % (step * 6) + step
+            draw.rectangle((x, y, min(x + length, small.width - step * 3), y + step // 2), fill=40)
+            x += length + step
+    page = small.resize((width, height), Image.Resampling.NEAREST)
+    if mode == "RGB":
+        return Image.merge("RGB", (page, page, page.point(lambda v: min(255, v + 25))))
+    return page
+
+
+def scan_stream_data(dpi: int, mode: str, codec: str) -> bytes:
+    """The encoded image data of one scanned page: JPEG (DCTDecode) or zlib (FlateDecode)."""
+    image = scan_image(dpi, mode)
+    if codec == "jpeg":
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=60 if dpi < 400 else 30 if mode == "L" else 15)
+        return buf.getvalue()
+    return zlib.compress(image.tobytes(), 1)
+
+
+def scan_pdf(dpi: int, mode: str, codec: str, pages: int, data: bytes | None = None) -> bytes:
+    """A PDF of ``pages`` A4 pages, each its own image object holding the same scanned page, placed full-page."""
+    data = data if data is not None else scan_stream_data(dpi, mode, codec)
+    width, height = round(A4_MM[0] / 25.4 * dpi), round(A4_MM[1] / 25.4 * dpi)
+    page_w, page_h = A4_MM[0] / 25.4 * 72, A4_MM[1] / 25.4 * 72
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        image = pikepdf.Stream(pdf, data)
+        image.Type, image.Subtype = Name.XObject, Name.Image
+        image.Width, image.Height, image.BitsPerComponent = width, height, 8
+        image.ColorSpace = Name.DeviceRGB if mode == "RGB" else Name.DeviceGray
+        image.Filter = Name.DCTDecode if codec == "jpeg" else Name.FlateDecode
+        pdf.add_blank_page(page_size=(page_w, page_h))
+        page = pdf.pages[-1]
+        page.Resources = Dictionary(XObject=Dictionary(Im0=image))
+        page.Contents = pdf.make_stream(f"q {page_w:.2f} 0 0 {page_h:.2f} 0 0 cm /Im0 Do Q".encode())
+    buf = io.BytesIO()
+    pdf.save(buf)
+    return buf.getvalue()
 
 
 class Files:

@@ -20,10 +20,10 @@ def files(tmp_path: Path) -> Files:
 
 
 @pytest.fixture
-def flate_bomb(tmp_path: Path) -> Callable[[int], Path]:
-    """A one-page PDF whose single image stream inflates to ``size`` bytes from about size/1000 bytes."""
+def flate_bomb(tmp_path: Path) -> Callable[..., Path]:
+    """A one-page PDF whose single image stream (or, with content=True, page content) inflates to ``size`` bytes."""
 
-    def make(size: int) -> Path:
+    def make(size: int, content: bool = False) -> Path:
         compressor = zlib.compressobj(9)
         chunk = b"\x00" * (16 * 1024 * 1024)
         parts = [compressor.compress(chunk) for _ in range(size // len(chunk))]
@@ -38,9 +38,13 @@ def flate_bomb(tmp_path: Path) -> Callable[[int], Path]:
         stream.Height = size // 16384
         stream.ColorSpace = Name.DeviceGray
         stream.BitsPerComponent = 8
-        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Im0=stream))
-        pdf.pages[0].Contents = pdf.make_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
-        path = tmp_path / f"bomb-{size}.pdf"
+        if content:
+            pdf.pages[0].Contents = pikepdf.Stream(pdf, b"".join(parts))
+            pdf.pages[0].Contents.Filter = Name.FlateDecode
+        else:
+            pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Im0=stream))
+            pdf.pages[0].Contents = pdf.make_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+        path = tmp_path / f"bomb-{size}-{'content' if content else 'image'}.pdf"
         pdf.save(path)
         return path
 

@@ -61,7 +61,24 @@ def test_only_low_resolution_and_remarks_are_not_errors() -> None:
         Code.PDF_LOW_RESOLUTION,
         Code.PDF_RESOLUTION_INCOMPLETE,
         Code.PHOTO_NO_PHOTO_PLACEHOLDER,
+        Code.PDF_PADDING_AFTER_EOF,
+        Code.PDF_REPAIRED_MINOR,
+        Code.PDF_UNRESOLVED_REFERENCE,
+        Code.PDF_INTERACTIVE_IRREGULAR,
+        Code.PDF_ACTIVE_CONTENT,
     }
+
+
+def test_remarks_are_info_and_never_policy_governed() -> None:
+    for code in (
+        Code.PDF_PADDING_AFTER_EOF,
+        Code.PDF_REPAIRED_MINOR,
+        Code.PDF_UNRESOLVED_REFERENCE,
+        Code.PDF_INTERACTIVE_IRREGULAR,
+        Code.PDF_ACTIVE_CONTENT,
+    ):
+        assert CODES[code].severity is Severity.INFO
+        assert not CODES[code].policy_governed
 
 
 def test_default_policy_follows_the_published_rule() -> None:

@@ -132,3 +132,30 @@ def test_accepts_an_ordinary_attachment(files: Files) -> None:
     pdf = _wrapper_with(files, "notes.txt", b"hello")
     verdict = check_pdf(files.save(pdf, "attached.pdf"))
     assert verdict.accepted, verdict.reasons
+
+
+def _with_file_attachment_annotation(files: Files, name: str, payload: bytes) -> pikepdf.Pdf:
+    """The payload attached through a file-attachment annotation on page 1 (ISO 32000-1 §12.5.6.15)."""
+    pdf = files.text_pdf(1)
+    spec = pikepdf.AttachedFileSpec(pdf, payload, filename=name)
+    annotation = pdf.make_indirect(
+        Dictionary(Type=Name.Annot, Subtype=Name.FileAttachment, Rect=[72, 72, 90, 90], FS=spec.obj)
+    )
+    pdf.pages[0].Annots = pikepdf.Array([annotation])
+    return pdf
+
+
+def test_rejects_a_password_protected_pdf_in_a_file_attachment_annotation(files: Files) -> None:
+    inner = io.BytesIO()
+    files.text_pdf(1).save(inner, encryption=pikepdf.Encryption(user="u", owner="o", R=6))
+    pdf = _with_file_attachment_annotation(files, "document.pdf", inner.getvalue())
+    verdict = check_pdf(files.save(pdf, "annotation-pdf.pdf"))
+    assert verdict.codes == [Code.PDF_DRM_EMBEDDED_PROTECTED]
+    assert verdict.reasons[0].params == {"name": "document.pdf"}
+    assert _facts(verdict).embedded_files == ["document.pdf"]
+
+
+def test_accepts_an_ordinary_file_attachment_annotation(files: Files) -> None:
+    pdf = _with_file_attachment_annotation(files, "notes.txt", b"hello")
+    verdict = check_pdf(files.save(pdf, "annotation-txt.pdf"))
+    assert verdict.accepted, verdict.reasons

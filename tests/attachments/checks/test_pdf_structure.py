@@ -61,8 +61,8 @@ def test_rejects_bytes_before_the_header(files: Files) -> None:
     assert check_pdf(files.path("junk.pdf"), LENIENT).accepted
 
 
-def test_rejects_an_invalid_header_version(files: Files) -> None:
-    data = files.plain_bytes(files.text_pdf()).replace(b"%PDF-1.3", b"%PDF-9.3", 1)
+def test_rejects_a_malformed_header_version(files: Files) -> None:
+    data = files.plain_bytes(files.text_pdf()).replace(b"%PDF-1.3", b"%PDF-1.x", 1)
     verdict = check_pdf(files.write("version.pdf", data))
     assert Code.PDF_DAMAGED_HEADER_VERSION in verdict.codes
 
@@ -149,7 +149,14 @@ def test_rejects_a_file_over_the_size_limit_without_reading_it(files: Files) -> 
         handle.truncate(10 * 1024 * 1024 + 1)
     verdict = check_pdf(path)
     assert verdict.codes == [Code.PDF_TOO_LARGE]
-    assert verdict.reasons[0].params == {"size_mb": 10.0, "max_mb": 10.0}
+    assert verdict.reasons[0].params == {
+        "size_mb": 10.0,
+        "max_mb": 10.0,
+        "size_bytes": "10,485,761",
+        "max_bytes": "10,485,760",
+    }
+    assert "10,485,760 bytes" in verdict.reasons[0].message_en
+    assert "10,485,760 バイト" in verdict.reasons[0].message_ja
 
 
 def test_rejects_too_many_pages(files: Files) -> None:

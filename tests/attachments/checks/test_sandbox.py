@@ -17,6 +17,7 @@ from pikepdf import Name
 from attachments.checks import (
     CheckPolicy,
     Code,
+    PdfFacts,
     PdfPolicy,
     SandboxLimits,
     SandboxPool,
@@ -48,7 +49,8 @@ def test_gives_the_same_verdict_as_the_in_process_check(files: Files) -> None:
     path = files.save(files.image_pdf(["q 144 0 0 72 0 0 cm /Im0 Do Q"], image_size=(200, 100)), "img.pdf")
     sandboxed = check_file_sandboxed(path, "pdf")
     direct = check_pdf(path)
-    assert sandboxed.model_dump(exclude={"elapsed_ms"}) == direct.model_dump(exclude={"elapsed_ms"})
+    excluded = {"elapsed_ms", "peak_memory_mb"}
+    assert sandboxed.model_dump(exclude=excluded) == direct.model_dump(exclude=excluded)
     assert sandboxed.codes == [Code.PDF_LOW_RESOLUTION]
 
 
@@ -64,18 +66,46 @@ def test_rejects_an_oversized_file_without_starting_a_child(files: Files) -> Non
     assert check_file_sandboxed(path, "pdf").codes == [Code.PDF_TOO_LARGE]
 
 
-def test_stops_a_flate_bomb_with_the_qpdf_limit(flate_bomb: Callable[[int], Path]) -> None:
+def test_stops_a_flate_bomb_with_the_qpdf_limit(flate_bomb: Callable[..., Path]) -> None:
     verdict = check_file_sandboxed(flate_bomb(512 * 1024 * 1024), "pdf")
     assert not verdict.accepted
     assert Code.PDF_TOO_COMPLEX in verdict.codes
 
 
-def test_turns_memory_exhaustion_into_check_memory(flate_bomb: Callable[[int], Path]) -> None:
-    limits = SandboxLimits(memory_bytes=700 * 1024 * 1024)
-    verdict = check_file_sandboxed(flate_bomb(512 * 1024 * 1024), "pdf", UNLIMITED_QPDF, limits)
+def test_turns_memory_exhaustion_into_check_memory(flate_bomb: Callable[..., Path]) -> None:
+    limits = SandboxLimits(memory_bytes=700 * 1024 * 1024, total_rss_bytes=4096 * 1024 * 1024)
+    verdict = check_file_sandboxed(flate_bomb(512 * 1024 * 1024, content=True), "pdf", UNLIMITED_QPDF, limits)
     assert not verdict.accepted
     assert Code.CHECK_MEMORY in verdict.codes
     assert verdict.reasons[0].params == {"limit_mb": 700}
+
+
+def test_reports_the_peak_memory_of_a_check(files: Files) -> None:
+    verdict = check_file_sandboxed(files.save(files.text_pdf(), "ok.pdf"), "pdf")
+    assert verdict.accepted
+    assert verdict.peak_memory_mb is not None and verdict.peak_memory_mb > 10
+
+
+_HUNGRY_CHILD = (
+    "import subprocess, sys; sys.stdin.buffer.read(); "
+    "subprocess.run([sys.executable, '-c', "
+    "'import time; hog = bytes([1]) * (400 << 20); time.sleep(30)'])"
+)
+
+
+def test_limits_the_memory_of_every_program_a_check_starts(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like jbig2dec under the worker: a descendant's memory counts against the check, which is killed."""
+    from attachments.checks import sandbox
+
+    monkeypatch.setattr(sandbox, "_WORKER_ARGS", ["-c", _HUNGRY_CHILD])
+    limits = SandboxLimits(total_rss_bytes=200 * 1024 * 1024, wall_seconds=30)
+    verdict = check_file_sandboxed(files.save(files.text_pdf(), "ok.pdf"), "pdf", limits=limits)
+    assert verdict.codes == [Code.CHECK_MEMORY]
+    assert verdict.reasons[0].params == {"limit_mb": 200}
+    assert verdict.peak_memory_mb is not None and verdict.peak_memory_mb > 200
+    assert verdict.elapsed_ms is not None and verdict.elapsed_ms < 25_000
 
 
 def test_turns_cpu_exhaustion_into_check_timeout(files: Files) -> None:
@@ -150,3 +180,29 @@ def test_cli_prints_the_verdict_as_json(files: Files) -> None:
 @pytest.mark.parametrize("args", [[], ["--kind", "gif", "x.pdf"], ["/nonexistent/file.pdf"]])
 def test_cli_exits_2_on_usage_errors(args: list[str]) -> None:
     assert _cli(*args).returncode == 2
+
+
+def test_a_worker_checks_the_open_file_it_is_handed_and_never_opens_the_path(files: Files) -> None:
+    import socket
+
+    from attachments.checks.sandbox import CheckRequest, _Worker
+
+    path = files.save(files.text_pdf(2), "handed.pdf")
+    worker = _Worker.start()
+    try:
+        with path.open("rb") as handle:
+            socket.send_fds(worker.channel, [b"F"], [handle.fileno()])
+        request = CheckRequest(
+            path="/nonexistent/elsewhere.pdf",
+            kind="pdf",
+            policy=CheckPolicy(),
+            limits=SandboxLimits(),
+            handed_file=True,
+        )
+        out, err = worker.process.communicate(request.model_dump_json().encode(), timeout=120)
+    finally:
+        worker.dispose()
+    assert worker.process.returncode == 0, err
+    verdict = Verdict.model_validate_json(out)
+    assert verdict.accepted
+    assert isinstance(verdict.facts, PdfFacts) and verdict.facts.page_count == 2

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from attachments.checks import CheckPolicy, SandboxLimits
-from attachments.checks.models import MB
+from attachments.checks.models import MB, PDF_MAX_BYTES
 from shared.settings import ServiceSettings
 
 
 class UploadPolicy(BaseModel):
     """Limits of one attachment round (domain.md §5; the defaults follow today's rule, *policy*)."""
 
-    round_max_bytes: int = Field(default=10 * MB, gt=0, description="bytes per round, over the kinds below")
+    round_max_bytes: int = Field(
+        default=PDF_MAX_BYTES,
+        gt=0,
+        description="bytes per round, over the kinds below (= the checker's PDF limit)",
+    )
     round_limit_kinds: tuple[str, ...] = Field(
         default=("document",), description="kinds counted against round_max_bytes (2026 rebuild: + photo)"
     )
@@ -59,3 +64,18 @@ class AttachmentsSettings(ServiceSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _limits_agree(self) -> Self:
+        check_limits_agree(self.upload, self.checker)
+        return self
+
+
+def check_limits_agree(upload: UploadPolicy, checker: CheckerSettings) -> None:
+    """The upload's limit and the checker's PDF limit must be the same number of bytes (both name it to users)."""
+    upload_limit, checker_limit = upload.round_max_bytes, checker.policy.pdf.max_bytes
+    if upload_limit != checker_limit:
+        raise ValueError(
+            f"upload.round_max_bytes ({upload_limit:,}) and checker.policy.pdf.max_bytes ({checker_limit:,}) "
+            "must be equal: a PDF the upload takes must not be refused by the checker for its size"
+        )

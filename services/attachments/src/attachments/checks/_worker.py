@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import os
 import resource
+import socket
 import sys
 import traceback
+from typing import BinaryIO
 
 from attachments.checks.models import SandboxLimits
-from attachments.checks.sandbox import EXIT_CRASH, EXIT_MEMORY, CheckRequest, check_file
+from attachments.checks.sandbox import EXIT_CRASH, EXIT_MEMORY, FD_CHANNEL_ENV, CheckRequest, check_file
 
 
 def apply_limits(limits: SandboxLimits) -> None:
@@ -21,6 +23,23 @@ def apply_limits(limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+
+
+def receive_file() -> BinaryIO:
+    """The file the parent opened and handed over the FD channel (the worker never opens the path itself)."""
+    channel = socket.socket(fileno=int(os.environ[FD_CHANNEL_ENV]))
+    _, fds, _, _ = socket.recv_fds(channel, 1, 1)
+    channel.close()
+    if not fds:
+        raise RuntimeError("no file handed over")
+    return os.fdopen(fds[0], "rb")
+
+
+def peak_memory_mb() -> float:
+    """The higher of this process's peak resident memory and that of the largest program it started and reaped."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
@@ -38,10 +57,13 @@ def main() -> None:
         os._exit(0)
     try:
         request = CheckRequest.model_validate_json(raw)
+        handle = receive_file() if request.handed_file else None
         apply_limits(request.limits)
-        verdict = check_file(request.path, request.kind, request.policy)
+        verdict = check_file(request.path, request.kind, request.policy, handle)
+        verdict = verdict.model_copy(update={"peak_memory_mb": peak_memory_mb()})
         answer = verdict.model_dump_json().encode()
     except MemoryError:
+        os.write(2, f"peak_memory_mb={peak_memory_mb()}\n".encode())
         os._exit(EXIT_MEMORY)
     except BaseException:
         traceback.print_exc()

@@ -35,6 +35,7 @@ class Code(StrEnum):
     PDF_RESTRICTED_MODIFY = "pdf.restricted.modify"
     PDF_DRM_NETWORK_AUTH = "pdf.drm.network_auth"
     PDF_DRM_EMBEDDED_PROTECTED = "pdf.drm.embedded_protected"
+    PDF_ENCRYPTED_UNREADABLE = "pdf.encrypted.unreadable"
     # PDF: structure (ISO 32000-1)
     PDF_DAMAGED_XREF_REPAIRED = "pdf.damaged.xref_repaired"
     PDF_DAMAGED_HEADER_OFFSET = "pdf.damaged.header_offset"
@@ -48,6 +49,16 @@ class Code(StrEnum):
     PDF_NO_PAGES = "pdf.no_pages"
     PDF_TOO_MANY_PAGES = "pdf.too_many_pages"
     PDF_TOO_COMPLEX = "pdf.too_complex"
+    PDF_VERSION_NOT_ISO32000_1 = "pdf.version.not_iso32000_1"
+    PDF_DATA_AFTER_EOF = "pdf.damaged.data_after_eof"
+    PDF_DAMAGED_PAGE_SIZE = "pdf.damaged.page_size"
+    PDF_DAMAGED_PAGE_RESOURCES = "pdf.damaged.page_resources"
+    # PDF: remarks (accepted; kept for the officer and the record)
+    PDF_PADDING_AFTER_EOF = "pdf.padding_after_eof"
+    PDF_REPAIRED_MINOR = "pdf.repaired_minor"
+    PDF_UNRESOLVED_REFERENCE = "pdf.unresolved_reference"
+    PDF_INTERACTIVE_IRREGULAR = "pdf.interactive_irregular"
+    PDF_ACTIVE_CONTENT = "pdf.active_content"
     # PDF: legibility
     PDF_LOW_RESOLUTION = "pdf.low_resolution"
     PDF_RESOLUTION_INCOMPLETE = "pdf.resolution_incomplete"
@@ -88,11 +99,12 @@ _RESAVE_EN = "Create the PDF again from the original document, or open it in a P
 CODES: dict[Code, CodeSpec] = {
     Code.PDF_TOO_LARGE: CodeSpec(
         Severity.ERROR,
-        "PDF のサイズ（{size_mb} MB）が上限の {max_mb} MB を超えています。解像度を下げて保存し直すか、"
-        "上限内に収まる分を添付し、参考様式9（資料添付に係る申告書）を添えて残りを後から添付してください。",
-        "The PDF is {size_mb} MB, over the {max_mb} MB limit. Save it again at a lower resolution, or attach what "
-        "fits with the declaration form 9 (参考様式9) and attach the rest later.",
-        ("size_mb", "max_mb"),
+        "PDF のサイズ（{size_bytes} バイト、{size_mb} MB）が上限の {max_bytes} バイト（{max_mb} MB）を超えています。"
+        "解像度を下げて保存し直すか、上限内に収まる分を添付し、参考様式9（資料添付に係る申告書）を添えて残りを後から添付してください。",
+        "The PDF is {size_bytes} bytes ({size_mb} MB), over the limit of {max_bytes} bytes ({max_mb} MB). Save it "
+        "again at a lower resolution, or attach what fits with the declaration form 9 (参考様式9) and attach the rest "
+        "later.",
+        ("size_mb", "max_mb", "size_bytes", "max_bytes"),
     ),
     Code.PDF_NOT_PDF: CodeSpec(
         Severity.ERROR,
@@ -207,12 +219,11 @@ CODES: dict[Code, CodeSpec] = {
     ),
     Code.PDF_DAMAGED_MISSING_OBJECT: CodeSpec(
         Severity.ERROR,
-        "PDF が存在しない内部データを {count} 箇所で参照しています（例: {example}）。内容の一部が失われている可能性があります。"
+        "PDF に必要な内部データ（ページまたはページの内容）が {count} 箇所で欠けています（例: {example}）。内容の一部が失われています。"
         + _RESAVE_JA,
-        "The PDF refers to {count} internal objects that do not exist (e.g. {example}); part of the content may be "
-        "lost. " + _RESAVE_EN,
+        "The PDF lacks {count} internal objects it needs (a page or a page's content, e.g. {example}); part of the "
+        "content is lost. " + _RESAVE_EN,
         ("count", "example"),
-        policy_governed=True,
     ),
     Code.PDF_DAMAGED_UNREADABLE: CodeSpec(
         Severity.ERROR,
@@ -238,6 +249,84 @@ CODES: dict[Code, CodeSpec] = {
         "The PDF contains data that expands to an extreme size ({detail}) and cannot be checked. Scan or save it "
         "again at a normal resolution (200-300 dpi).",
         ("detail",),
+    ),
+    Code.PDF_ENCRYPTED_UNREADABLE: CodeSpec(
+        Severity.ERROR,
+        "PDF にセキュリティ設定（暗号化の指定: {detail}）があり、内容を確認できません。セキュリティ設定を「なし」にして保存し直してください。",
+        "The PDF has security settings (an encryption entry: {detail}) that cannot be read. Set security to "
+        "'No Security', save the PDF again and attach it.",
+        ("detail",),
+    ),
+    Code.PDF_VERSION_NOT_ISO32000_1: CodeSpec(
+        Severity.ERROR,
+        "PDF のバージョン（{version}）が ISO 32000-1（PDF 1.0〜1.7）ではありません（PDF 2.0 は ISO 32000-2 です）。"
+        "PDF 作成ソフトの保存・書き出しの設定で互換性を「PDF 1.7（Acrobat 8 以降）」にするか、PDF/A-2b として保存し直してから添付してください。",
+        "The PDF is version {version}, not ISO 32000-1 (PDF 1.0 to 1.7; PDF 2.0 is ISO 32000-2). In your PDF "
+        "software's save or export settings choose compatibility 'PDF 1.7 (Acrobat 8 and later)', or save it as "
+        "PDF/A-2b, then attach it again.",
+        ("version",),
+    ),
+    Code.PDF_DATA_AFTER_EOF: CodeSpec(
+        Severity.ERROR,
+        "PDF の終わり（%%EOF）の後ろに PDF ではないデータ（{bytes} バイト）が付いています。" + _RESAVE_JA,
+        "There are {bytes} bytes of other data after the end of the PDF (%%EOF). " + _RESAVE_EN,
+        ("bytes",),
+        policy_governed=True,
+    ),
+    Code.PDF_DAMAGED_PAGE_SIZE: CodeSpec(
+        Severity.ERROR,
+        "PDF の {page} ページに用紙サイズ（MediaBox）の指定がなく、表示・印刷の大きさが決まりません。"
+        + _RESAVE_JA,
+        "Page {page} of the PDF has no page size (MediaBox), so its size on screen and paper is undefined. "
+        + _RESAVE_EN,
+        ("page",),
+        policy_governed=True,
+    ),
+    Code.PDF_DAMAGED_PAGE_RESOURCES: CodeSpec(
+        Severity.ERROR,
+        "PDF の {page} ページは文字や画像を描きますが、その元データ（リソース）の指定がないため表示できません。"
+        + _RESAVE_JA,
+        "Page {page} of the PDF draws text or images but lacks the resources they come from, so they cannot be "
+        "shown. " + _RESAVE_EN,
+        ("page",),
+        policy_governed=True,
+    ),
+    Code.PDF_PADDING_AFTER_EOF: CodeSpec(
+        Severity.INFO,
+        "PDF の終わり（%%EOF）の後ろに空白のデータ（{bytes} バイト）がありましたが、内容に影響しないため受け付けました。",
+        "There were {bytes} blank bytes after the end of the PDF (%%EOF); they do not affect the content, and the "
+        "file was accepted.",
+        ("bytes",),
+    ),
+    Code.PDF_REPAIRED_MINOR: CodeSpec(
+        Severity.INFO,
+        "PDF に、どの閲覧ソフトも同じように補う軽微な不備がありました（{detail}）。内容に影響しないため受け付けました。",
+        "The PDF had a minor omission that every reader fills in the same way ({detail}); it does not affect the "
+        "content, and the file was accepted.",
+        ("detail",),
+    ),
+    Code.PDF_UNRESOLVED_REFERENCE: CodeSpec(
+        Severity.INFO,
+        "PDF が存在しない内部データを {count} 箇所で参照しています（例: {example}）。ISO 32000-1 では空（null）として扱われ、"
+        "必要な内容は欠けていないため受け付けました。",
+        "The PDF refers to {count} internal objects that do not exist (e.g. {example}). ISO 32000-1 reads them as "
+        "null; nothing the document needs is missing, and the file was accepted.",
+        ("count", "example"),
+    ),
+    Code.PDF_INTERACTIVE_IRREGULAR: CodeSpec(
+        Severity.INFO,
+        "PDF の入力フォーム・しおり・ページ番号の設定に不備があります（{detail}）。閲覧ソフトは問題なく開けるため受け付けました。",
+        "The PDF's form fields, bookmarks or page labels have irregularities ({detail}); readers open it without "
+        "trouble, and the file was accepted.",
+        ("detail",),
+    ),
+    Code.PDF_ACTIVE_CONTENT: CodeSpec(
+        Severity.INFO,
+        "PDF に自動で動作する内容（{kinds}）が含まれています。受け付けましたが、このシステムでは実行されず、審査の担当者には表示されます。"
+        "書類の表示に必要な場合は、PDF/A として保存し直してください。",
+        "The PDF contains active content ({kinds}). It was accepted, but this content is never run here and is "
+        "shown to the reviewing officer. If the document needs it to display correctly, save it as PDF/A.",
+        ("kinds",),
     ),
     Code.PDF_LOW_RESOLUTION: CodeSpec(
         Severity.WARNING,

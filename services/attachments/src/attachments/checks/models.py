@@ -15,6 +15,8 @@ ParamValue = str | int | float
 SHIPPED_PLACEHOLDER_SHA256 = "49b9fdfeef671de4083664de3d6b47550073cb9df013e23932fa3135c4f9cd7f"
 
 MB = 1024 * 1024
+# The published rule says "10MB"; the system reads it as 10 MiB. Upload, checker and messages all use this number.
+PDF_MAX_BYTES = 10 * MB  # 10,485,760 bytes
 
 
 class _Model(BaseModel):
@@ -99,6 +101,8 @@ class PdfFacts(_Model):
     image_count: int = 0
     images_truncated: bool = False
     qpdf_messages: list[str] = Field(default_factory=list)
+    # JavaScript / Launch actions found (accepted, never run, shown to the officer: docs/adr/0007).
+    active_content: list[str] = Field(default_factory=list)
 
 
 class PhotoFacts(_Model):
@@ -130,6 +134,8 @@ class Verdict(_Model):
     warnings: list[Finding] = Field(default_factory=list)
     facts: Facts | None = None
     elapsed_ms: float | None = None
+    # Highest resident memory of the check: the worker and every program it started (sandboxed checks only).
+    peak_memory_mb: float | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -147,7 +153,7 @@ class DamagedFileHandling(StrEnum):
 class PdfPolicy(_Model):
     """Limits and choices for PDF checks."""
 
-    max_bytes: int = 10 * MB
+    max_bytes: int = PDF_MAX_BYTES
     damaged: DamagedFileHandling = DamagedFileHandling.STRICT
     max_pages: int = Field(default=2000, ge=1)
     min_recommended_dpi: float = 200.0
@@ -190,7 +196,10 @@ class CheckPolicy(_Model):
 class SandboxLimits(_Model):
     """Resource limits for one sandboxed check."""
 
-    memory_bytes: int = 1536 * MB  # RLIMIT_AS (address space) of the child
+    memory_bytes: int = 1536 * MB  # RLIMIT_AS (address space) of the worker and of each program it starts
+    total_rss_bytes: int = Field(
+        default=1024 * MB, gt=0
+    )  # resident memory of the worker and all its descendants
     cpu_seconds: int = Field(default=15, ge=1)  # RLIMIT_CPU of the child, on top of its start-up
     wall_seconds: float = Field(default=20.0, gt=0)
     file_size_bytes: int = 128 * MB  # RLIMIT_FSIZE (temporary files, e.g. of jbig2dec)

@@ -9,7 +9,6 @@ pikepdf's ``get_objects_with_ctm`` is not used (it composes matrices in the wron
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,7 +19,6 @@ from attachments.checks.models import ImagePlacement
 Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _OPERATORS = "q Q cm Do BI ID EI"
-_INLINE_IMAGE = re.compile(rb"(?:^|[\s\]>)])BI[\s/]")
 
 
 def multiply(m: Matrix, n: Matrix) -> Matrix:
@@ -57,14 +55,16 @@ class ResolutionWalker:
     notes: list[str] = field(default_factory=list)
 
     def page_placements(self, page: pikepdf.Page, page_number: int) -> Iterator[ImagePlacement]:
-        """Image placements of one page, in drawing order."""
+        """Image placements of one page, in drawing order; parsing the page is also its syntax check.
+
+        Every page is parsed once (qpdf's tokenizer reads the whole content stream and keeps only the operators
+        that place images), so an unparseable page raises ``pikepdf.PdfError`` here.
+        """
         obj = page.obj
         unit = _number(obj.get("/UserUnit"), 1.0)
         if unit <= 0:
             unit = 1.0
         resources = obj.get("/Resources")
-        if not _has_xobjects(resources) and not _may_have_inline_images(page):
-            return
         ctm: Matrix = (unit, 0.0, 0.0, unit, 0.0, 0.0)
         yield from self._run(page, resources, ctm, page_number, depth=0, forms=frozenset(), in_form=False)
 
@@ -82,7 +82,9 @@ class ResolutionWalker:
         try:
             instructions = pikepdf.parse_content_stream(target, _OPERATORS)
         except (pikepdf.PdfError, ValueError, TypeError) as exc:
-            self.notes.append(f"page {page_number}: content not parsed ({exc})")
+            if depth == 0:
+                raise pikepdf.PdfError(f"page {page_number}: {exc}") from exc
+            self.notes.append(f"page {page_number}: form content not parsed ({exc})")
             return
         stack: list[Matrix] = []
         xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
@@ -188,23 +190,3 @@ def _matrix(value: object) -> Matrix | None:
     if len(items) != 6 or not all(math.isfinite(v) for v in items):
         return None
     return (items[0], items[1], items[2], items[3], items[4], items[5])
-
-
-def _has_xobjects(resources: object) -> bool:
-    if not isinstance(resources, pikepdf.Dictionary):
-        return False
-    xobjects = resources.get("/XObject")
-    return isinstance(xobjects, pikepdf.Dictionary) and len(xobjects.keys()) > 0
-
-
-def _may_have_inline_images(page: pikepdf.Page) -> bool:
-    contents = page.obj.get("/Contents")
-    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    for stream in streams:
-        if isinstance(stream, pikepdf.Stream):
-            try:
-                if _INLINE_IMAGE.search(stream.read_bytes()):
-                    return True
-            except pikepdf.PdfError:
-                return True
-    return False

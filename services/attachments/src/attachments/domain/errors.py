@@ -26,10 +26,10 @@ def round_too_large(*, round_number: int, limit: int, used: int, incoming: int |
     return Refusal(
         413,
         "attachments.round_limit_exceeded",
-        f"このファイル{size_ja}を添付すると、第{round_number}回の添付の上限 {_mb(limit)} MB を超えます"
+        f"このファイル{size_ja}を添付すると、第{round_number}回の添付の上限 {_mb(limit)} MB（{limit:,} バイト）を超えます"
         f"（残り {_mb(remaining)} MB）。解像度を下げて保存し直すか、上限内に収まる分だけを添付し、"
         "参考様式9（資料添付に係る申告書）で申告のうえ残りを後から添付してください。",
-        f"This file{size_en} would take round {round_number} over its {_mb(limit)} MB limit "
+        f"This file{size_en} would take round {round_number} over its {_mb(limit)} MB ({limit:,} bytes) limit "
         f"({_mb(remaining)} MB left). Save it again at a lower resolution, or attach what fits, declare the rest "
         "with Reference Form 9 (参考様式9) and attach it later.",
         extra={"limit_bytes": limit, "used_bytes": used, "remaining_bytes": remaining},
@@ -41,9 +41,9 @@ def file_too_large(*, kind: str, limit: int, incoming: int | None) -> Refusal:
     return Refusal(
         413,
         "attachments.file_too_large",
-        f"ファイルが上限の {_mb(limit)} MB を超えています。サイズを小さくして保存し直してください。",
-        f"The file is over the {_mb(limit)} MB limit for this kind of attachment ({kind}). Make it smaller and "
-        "save it again.",
+        f"ファイルが上限の {_mb(limit)} MB（{limit:,} バイト）を超えています。サイズを小さくして保存し直してください。",
+        f"The file is over the {_mb(limit)} MB ({limit:,} bytes) limit for this kind of attachment ({kind}). Make "
+        "it smaller and save it again.",
         extra={"limit_bytes": limit, "size_bytes": incoming},
     )
 
