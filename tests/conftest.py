@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,9 @@ from tests.support.apps import Infra
 from tests.support.stack import ROOT, TestStack
 
 SERVICES = ("identity", "applications", "attachments", "notifications", "web")
+
+# Tests make a fresh bureau code each; the test desks of this file make those codes known (shared.bureaus).
+os.environ.setdefault("RAS_EXTRA_BUREAUS_FILE", str(ROOT / "tests" / "support" / "bureaus.test.yaml"))
 
 
 @pytest.fixture(scope="session")
