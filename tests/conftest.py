@@ -3,6 +3,7 @@ is interrupted (Ctrl-C, or SIGTERM/SIGHUP, which are turned into the same interr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,9 @@ from tests.support.stack import ROOT, TestStack
 from localstack import raise_on_termination  # isort: skip  (deploy/ is on sys.path through tests.support.stack)
 
 SERVICES = ("identity", "applications", "attachments", "notifications", "web")
+
+# Tests make a fresh bureau code each; the test desks of this file make those codes known (shared.bureaus).
+os.environ.setdefault("RAS_EXTRA_BUREAUS_FILE", str(ROOT / "tests" / "support" / "bureaus.test.yaml"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
