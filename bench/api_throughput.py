@@ -24,7 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import OUT, PYTHON_ARGS, bench_stack, rss_mb, wrk
+from common import OUT, PYTHON_ARGS, bench_stack, rss_mb, running_stack, wrk
 from localstack import PYTHON, Stack, port_open, wait_until
 from shared.auth import APPLICANT_ROLE, Principal, TokenSigner
 from tests.applications.integration.applications_support import extension_draft
@@ -134,15 +134,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 3, 1
-    stack = bench_stack(fresh=True)
-    stack.infra_up()
-    stack.start_service("applications")
-    start_bare(stack)
-    try:
+    with running_stack(bench_stack(fresh=True)) as stack:  # stops everything, the bare app included
+        stack.infra_up()
+        stack.start_service("applications")
+        start_bare(stack)
         result = run(stack, seconds=args.seconds, rounds=args.rounds)
-    finally:
-        stack.proc("bare-app").stop()
-        stack.down()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "api_throughput.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

@@ -34,6 +34,7 @@ from pikepdf import Dictionary, Name
 from PIL import Image
 
 from attachments.checks import CheckPolicy, SandboxPool, check_file_sandboxed
+from common import raise_on_termination
 
 MB = 1024 * 1024
 SETTLE_S = 1.0
@@ -166,6 +167,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=float, nargs="*", default=[1, 5, 10], help="target sizes in MB")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    raise_on_termination()  # SIGTERM ends the sandbox pool as Ctrl-C does
     sizes = [1.0] if args.quick else args.sizes
     runs = 2 if args.quick else args.runs
     policy = CheckPolicy()

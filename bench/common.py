@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from localstack import Ports, Stack  # noqa: E402
+from localstack import Ports, Stack, raise_on_termination  # noqa: E402
+
+__all__ = ["OUT", "ROOT", "bench_stack", "raise_on_termination", "rss_mb", "running_stack", "summary", "wrk"]
 
 # How services (and the bare baseline) are served: the same as deploy/localstack.py's start_service.
 # The services run through shared.serve with shared.http.uvicorn_limits(); the bare baseline gets the same.
@@ -36,24 +41,50 @@ def bench_stack(*, fresh: bool = False) -> Stack:
     """Return the benchmarks' own stack, on ports apart from the developer stack and the tests.
 
     ``fresh`` stops it and removes its data first, so that no earlier run's backlog is measured.
+    ``RAS_BENCH_PORT_OFFSET`` moves it (ports + offset, folder ``var/bench-<offset>``), as the tests' offset does.
     """
     if fresh:
         old = bench_stack()
         old.down()
         shutil.rmtree(old.var, ignore_errors=True)
+    off = int(os.environ.get("RAS_BENCH_PORT_OFFSET", "0"))
     return Stack(
-        ROOT / "var" / "bench",
+        ROOT / "var" / (f"bench-{off}" if off else "bench"),
         Ports(
-            kafka=39092,
-            kafka_controller=39093,
-            postgres=35432,
-            smtp=3525,
-            services={"identity": 38101, "applications": 38102, "attachments": 38103, "notifications": 38104},
-            card_gateway=38105,
-            ocsp=38110,
-            mynaportal=38199,
+            kafka=39092 + off,
+            kafka_controller=39093 + off,
+            postgres=35432 + off,
+            smtp=3525 + off,
+            services={
+                "identity": 38101 + off,
+                "applications": 38102 + off,
+                "attachments": 38103 + off,
+                "notifications": 38104 + off,
+            },
+            card_gateway=38105 + off,
+            ocsp=38110 + off,
+            mynaportal=38199 + off,
         ),
     )
+
+
+@contextlib.contextmanager
+def running_stack(stack: Stack, *, keep: bool = False) -> Iterator[Stack]:
+    """Yield ``stack``; when the block ends — normally, by an error, Ctrl-C or SIGTERM — stop every process of it.
+
+    Start the stack's parts inside the block: an interrupt half-way through a start stops what already runs.
+    ``keep`` leaves it running on a normal end (for a look afterwards), never on an interrupt.
+    """
+    raise_on_termination()
+    interrupted = False
+    try:
+        yield stack
+    except BaseException:
+        interrupted = True
+        raise
+    finally:
+        if interrupted or not keep:
+            stack.down()
 
 
 def summary(values: list[float], *, digits: int = 4) -> dict[str, float]:

@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaProducer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import OUT, bench_stack, rss_mb
+from common import OUT, bench_stack, rss_mb, running_stack
 from localstack import Stack
 from shared.auth import APPLICANT_ROLE, Principal, TokenSigner
 from shared.events import AttachmentAccepted
@@ -225,13 +225,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one short step at 10/s")
     args = parser.parse_args()
     steps = [(10.0, 10)] if args.quick else [(25.0, 30), (50.0, 60), (75.0, 30)]
-    stack = bench_stack(fresh=True)
-    stack.infra_up()
     services = ("identity", "applications", "attachments", "notifications")
-    for service in services:
-        stack.start_service(service)
     memory: dict[str, dict[str, Any]] = {}
-    try:
+    with running_stack(bench_stack(fresh=True)) as stack:
+        stack.infra_up()
+        for service in services:
+            stack.start_service(service)
         for service in services:
             pid = stack.proc(service).pid()
             memory[service] = {"idle_mb": rss_mb(pid) if pid else 0.0}
@@ -244,8 +243,6 @@ def main() -> None:
             pid = stack.proc(service).pid()
             memory[service]["after_load_mb"] = rss_mb(pid) if pid else 0.0
             memory[service]["loaded"] = service in ("applications", "notifications")
-    finally:
-        stack.down()
     held = [r["rate_per_s"] for r in results if r["held"]]
     report = {
         "benchmark": "e2e_latency",

@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import OUT, bench_stack
+from common import OUT, bench_stack, running_stack
 from localstack import Stack
 from shared.db import create_engine, session_factory
 from shared.events import UserRegistered
@@ -147,18 +147,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.events, args.rounds = 2000, 2
-    stack = bench_stack()
-    stack.start_postgres()
-    stack.start_kafka()
-    stack.create_topics()
-    asyncio.run(ensure_topics(stack.kafka_bootstrap, topics=[BENCH_TOPIC]))
-    stack.create_database("ras_bench_outbox", fresh=True)
-    try:
+    with running_stack(bench_stack(), keep=args.keep) as stack:
+        stack.start_postgres()
+        stack.start_kafka()
+        stack.create_topics()
+        asyncio.run(ensure_topics(stack.kafka_bootstrap, topics=[BENCH_TOPIC]))
+        stack.create_database("ras_bench_outbox", fresh=True)
         result = asyncio.run(run(stack, events=args.events, rounds=args.rounds))
-    finally:
-        if not args.keep:
-            for name in ("kafka", "postgres"):
-                stack.proc(name).stop()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "outbox_relay.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

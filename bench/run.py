@@ -3,17 +3,23 @@
 Each benchmark brings up what it needs on the benchmark stack (its own ports, under ``var/bench``) and measures
 against a named baseline in the same run. Benchmarks measure; they never assert.
 
+Ctrl-C or SIGTERM stops the running benchmark, which stops its stack; whatever is still left of the benchmark
+stack is then stopped here, so an interrupted run leaves no process behind.
+
     .venv/bin/python bench/run.py [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,47 @@ OUT = HERE / "out"
 BENCHES = ["attachments_check", "outbox_relay", "api_throughput", "e2e_latency"]
 
 
+#: How long an interrupted benchmark may take to stop its stack before it is killed.
+STOP_TIMEOUT_S = 120.0
+
+
+def run_child(argv: list[str], *, stop_timeout_s: float = STOP_TIMEOUT_S) -> int:
+    """Run one benchmark process and return its exit code.
+
+    On an interrupt the child is given ``stop_timeout_s`` to stop its stack before it is killed, then
+    KeyboardInterrupt goes on (``subprocess.run`` would kill it after a quarter of a second, in the middle of its
+    clean-up). A terminal's Ctrl-C reaches the child as well, so it is signalled only if it is still running a
+    few seconds later; after SIGTERM or SIGHUP to this process alone it is signalled at once.
+    """
+    child = subprocess.Popen(argv)
+    try:
+        return child.wait()
+    except KeyboardInterrupt as interrupt:
+        from_terminal = not str(interrupt).startswith("signal ")
+        with signals_ignored():
+            try:
+                child.wait(timeout=5 if from_terminal else 0.01)
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGINT)
+                try:
+                    child.wait(timeout=stop_timeout_s)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        raise
+
+
+@contextlib.contextmanager
+def signals_ignored() -> Iterator[None]:
+    """Ignore further Ctrl-C and SIGTERM while the benchmark stops (a second Ctrl-C must not cut it short)."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_all(quick: bool) -> dict[str, Any]:
     """Run each benchmark as its own process; collect their JSON."""
     results: dict[str, Any] = {}
@@ -30,14 +77,23 @@ def run_all(quick: bool) -> dict[str, Any]:
         argv = [sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if quick else [])]
         print(f"== {name}", flush=True)
         started = time.monotonic()
-        done = subprocess.run(argv, check=False)
+        code = run_child(argv)
         out = OUT / f"{name}.json"
-        if done.returncode == 0 and out.exists():
+        if code == 0 and out.exists():
             results[name] = json.loads(out.read_text())
         else:
-            results[name] = {"error": f"exit code {done.returncode}"}
+            results[name] = {"error": f"exit code {code}"}
         results[name]["wall_s"] = round(time.monotonic() - started, 1)
     return results
+
+
+def stop_leftovers() -> None:
+    """Stop whatever is left of the benchmark stack (after an interrupt)."""
+    sys.path.insert(0, str(HERE))
+    from common import bench_stack
+
+    with signals_ignored():
+        bench_stack().down()
 
 
 def _verdict(ok: bool) -> str:
@@ -217,7 +273,16 @@ def main() -> None:
             n: json.loads((OUT / f"{n}.json").read_text()) for n in BENCHES if (OUT / f"{n}.json").exists()
         }
     else:
-        results = run_all(args.quick)
+        sys.path.insert(0, str(HERE))
+        from common import raise_on_termination
+
+        raise_on_termination()
+        try:
+            results = run_all(args.quick)
+        except KeyboardInterrupt:
+            print("bench: interrupted; stopping the benchmark stack", file=sys.stderr, flush=True)
+            stop_leftovers()
+            sys.exit(130)
     (OUT / "report.json").write_text(json.dumps(results, indent=2))
     text = report(results, args.quick)
     (HERE / "report.md").write_text(text)

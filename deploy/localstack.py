@@ -1,8 +1,13 @@
 """The local stack without a container engine: Kafka (KRaft, Maven Central jars), PostgreSQL, an SMTP catcher
 and every service, as plain processes with pid files under ``var/``.
 
-Used by ``scripts/up.sh`` / ``scripts/down.sh`` (``python deploy/localstack.py up|down|status``) and by the test
-session (``tests/conftest.py``), which runs its own copy on other ports under ``var/test``.
+Used by ``make up`` / ``make down`` (``python deploy/localstack.py up|down|status``) and by the test session
+(``tests/conftest.py``), which runs its own copy on other ports under ``var/test``.
+
+``up`` ends by starting a **supervisor** (``localstack.py supervise``, pid file ``run/supervisor.pid``, log
+``log/supervisor.log``) that restarts any process of the stack that died, with back-off and a restart limit, as
+Kubernetes restarts a failed container in production (docs/adr/0008). ``down`` stops the supervisor first, then
+everything else, and leaves no process behind; a Ctrl-C or SIGTERM while it runs waits until it is done.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_LIB = ROOT / "deploy" / "kafka" / "lib"
@@ -53,8 +60,52 @@ GATEWAY_RATES = {
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
+SUPERVISOR = "supervisor"
+
+
 class StackError(RuntimeError):
     """A part of the local stack could not be started or stopped."""
+
+
+def raise_on_termination() -> None:
+    """Make SIGTERM and SIGHUP raise KeyboardInterrupt, like Ctrl-C, so that ``finally`` blocks stop the stack.
+
+    Without it a terminated benchmark or test session dies at once and leaves its PostgreSQL, Kafka and simulators
+    running (they run in sessions of their own and get no signal).
+    """
+
+    def interrupt(signum: int, _: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, interrupt)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C and SIGTERM while the stack is being stopped; raise KeyboardInterrupt after, if one came.
+
+    A second Ctrl-C during the clean-up would otherwise interrupt it half-way and leave processes behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def note(signum: int, _: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, note)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    if received:
+        raise KeyboardInterrupt(f"signal {signal.Signals(received[0]).name} during clean-up")
 
 
 def free_port() -> int:
@@ -69,6 +120,15 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.3)
         return s.connect_ex((host, port)) == 0
+
+
+def _zombie(pid: int) -> bool:
+    """Return True when ``pid`` has exited but is not reaped yet (Linux; False where /proc is missing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 def wait_until(check: object, timeout: float, what: str, interval: float = 0.2) -> None:
@@ -142,6 +202,8 @@ class Proc:
             return None
         except PermissionError:
             return pid
+        if _zombie(pid):  # dead, not yet reaped by the process that started it
+            return None
         return pid
 
     def start(
@@ -531,9 +593,13 @@ class Stack:
     def start_checkers(self) -> None:
         """Start the attachment checker processes (FastStream consumers; run more of them to scale)."""
         for index in range(self.ports.checkers):
-            proc = self.proc(f"attachments-checker-{index}")
-            if proc.pid() is None:
-                proc.start([PYTHON, "-m", "attachments.checker"], env=self.service_env("attachments"))
+            self.start_checker(index)
+
+    def start_checker(self, index: int) -> None:
+        """Start one attachment checker process unless it runs."""
+        proc = self.proc(f"attachments-checker-{index}")
+        if proc.pid() is None:
+            proc.start([PYTHON, "-m", "attachments.checker"], env=self.service_env("attachments"))
 
     def start_ocsp_simulator(self, timeout: float = 30) -> None:
         """Start the OCSP responder simulator of the development JPKI (``deploy/dev_pki.py``)."""
@@ -773,8 +839,8 @@ class Stack:
         self.create_database(WEB["db"])
         self.migrate("web")
 
-    def up(self, *, services: bool = True) -> dict[str, str]:
-        """Bring the whole stack up and write ``var/stack.env``; harmless when already up."""
+    def up(self, *, services: bool = True, supervise: bool = True) -> dict[str, str]:
+        """Bring the whole stack up, start its supervisor and write ``var/stack.env``; harmless when already up."""
         self.infra_up()
         if services:
             for service in SERVICES:
@@ -785,7 +851,47 @@ class Stack:
             self.wait_ready()
             self.start_gateway()
             self.publish_openapi()
+        if supervise:
+            self.start_supervisor()
         return self.write_env()
+
+    # ---------------------------------------------------------------- supervisor
+    def starter(self, name: str) -> Callable[[], None]:
+        """Return the call that starts the process ``name`` (what the supervisor runs to restart it)."""
+        fixed: dict[str, Callable[[], None]] = {
+            "postgres": self.start_postgres,
+            "kafka": self.start_kafka,
+            "smtp": self.start_smtp,
+            "ocsp-simulator": self.start_ocsp_simulator,
+            "mynaportal-simulator": self.start_mynaportal_simulator,
+            "gateway": self.start_gateway,
+        }
+        if name in fixed:
+            return fixed[name]
+        if name in SERVICES or name in ("card-gateway", "web"):
+            return lambda: self.start_service(name)
+        if name.startswith("attachments-checker-"):
+            return lambda: self.start_checker(int(name.rsplit("-", 1)[1]))
+        raise StackError(f"the supervisor does not know how to start {name!r}")
+
+    def write_ports(self) -> Path:
+        """Write ``stack.json`` (the ports), from which the supervisor rebuilds this stack."""
+        self.var.mkdir(parents=True, exist_ok=True)
+        path = self.var / "stack.json"
+        path.write_text(json.dumps({"ports": asdict(self.ports)}, indent=2))
+        return path
+
+    def start_supervisor(self, *, policy: RestartPolicy | None = None) -> int:
+        """Start the supervisor of this stack (once) and return its pid."""
+        proc = self.proc(SUPERVISOR)
+        running = proc.pid()
+        if running is not None:
+            return running
+        self.write_ports()
+        argv = [PYTHON, str(Path(__file__).resolve()), "supervise", "--var", str(self.var)]
+        if policy is not None:
+            argv += ["--policy", json.dumps(asdict(policy))]
+        return proc.start(argv)
 
     def addresses(self) -> dict[str, str]:
         """Return the addresses of every part, as KEY=value pairs."""
@@ -817,7 +923,8 @@ class Stack:
         return env
 
     def names(self) -> Iterator[str]:
-        """Every process name, the gateway and services first (stopped first), infrastructure last."""
+        """Every process name: the supervisor, the gateway and services (stopped first), infrastructure last."""
+        yield SUPERVISOR
         yield "gateway"
         yield "web"
         yield "card-gateway"
@@ -826,14 +933,107 @@ class Stack:
         yield from ("mynaportal-simulator", "ocsp-simulator", "smtp", "kafka", "postgres")
 
     def down(self) -> None:
-        """Stop every process of this stack and leave none behind."""
-        for name in self.names():
-            self.proc(name).stop()
-        (self.var / "stack.env").unlink(missing_ok=True)
+        """Stop every process of this stack and leave none behind: the supervisor first, then any other process
+        recorded under ``run/`` (a benchmark's baseline, say), then services and infrastructure."""
+        with signals_deferred():
+            names = list(self.names())
+            others = sorted(p.stem for p in self.run_dir.glob("*.pid") if p.stem not in names)
+            for name in [names[0], *others, *names[1:]]:
+                self.proc(name).stop()
+            (self.var / "stack.env").unlink(missing_ok=True)
 
     def status(self) -> dict[str, int | None]:
         """Return each process's pid, or None when it is not running."""
         return {name: self.proc(name).pid() for name in self.names()}
+
+
+@dataclass
+class RestartPolicy:
+    """How the supervisor restarts: back-off doubling per restart, at most ``max_restarts`` within ``window_s``."""
+
+    interval_s: float = 1.0
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    max_restarts: int = 5
+    window_s: float = 300.0
+
+
+class Supervisor:
+    """Restarts every process of a stack that died (its pid file is there, its process is gone), as Kubernetes would.
+
+    A process stopped on purpose (``Proc.stop``, ``make down``) has no pid file and is left alone. Restarts of one
+    process wait ``backoff_base_s`` doubling up to ``backoff_max_s``; after ``max_restarts`` within ``window_s``
+    the supervisor gives up on it and says so in its log (a process that crashes at every start needs a person).
+    """
+
+    def __init__(self, stack: Stack, policy: RestartPolicy | None = None) -> None:
+        self.stack = stack
+        self.policy = policy or RestartPolicy()
+        self.restarts: dict[str, list[float]] = {}
+        self.not_before: dict[str, float] = {}
+        self.given_up: set[str] = set()
+        self.stopping = False
+
+    def log(self, message: str) -> None:
+        """Write one line to the supervisor's log (its standard output)."""
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} supervisor: {message}", flush=True)
+
+    def dead(self) -> list[str]:
+        """Return the processes that should run (pid file present) but do not."""
+        names = [n for n in self.stack.names() if n != SUPERVISOR]
+        return [n for n in names if self.stack.proc(n).pidfile.exists() and self.stack.proc(n).pid() is None]
+
+    def check(self) -> None:
+        """Restart each dead process whose back-off has passed, within the restart limit."""
+        now = time.monotonic()
+        for name in self.dead():
+            if name in self.given_up or now < self.not_before.get(name, 0.0):
+                continue
+            recent = [t for t in self.restarts.get(name, []) if now - t < self.policy.window_s]
+            if len(recent) >= self.policy.max_restarts:
+                self.given_up.add(name)
+                self.log(
+                    f"{name} died again after {len(recent)} restarts within {self.policy.window_s:.0f}s: giving up; "
+                    f"see {self.stack.proc(name).logfile}, then start it with `make up`"
+                )
+                continue
+            recent.append(now)
+            self.restarts[name] = recent
+            delay = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2 ** (len(recent) - 1))
+            self.not_before[name] = now + delay
+            self.log(
+                f"{name} is not running: restarting it (restart {len(recent)}/{self.policy.max_restarts})"
+            )
+            try:
+                self.stack.starter(name)()
+            except Exception as exc:  # the next check tries again after the back-off
+                self.log(f"{name} could not be restarted: {exc!r}; next try in {delay:.0f}s")
+            else:
+                self.log(f"{name} restarted, pid {self.stack.proc(name).pid()}")
+
+    def run(self) -> None:
+        """Check until SIGTERM or SIGINT."""
+
+        def stop(signum: int, _: FrameType | None) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.log(
+            f"watching {self.stack.var} (restart limit {self.policy.max_restarts} per {self.policy.window_s:.0f}s)"
+        )
+        while not self.stopping:
+            self.check()
+            deadline = time.monotonic() + self.policy.interval_s
+            while not self.stopping and time.monotonic() < deadline:
+                time.sleep(0.1)
+        self.log("stopped")
+
+
+def load_stack(var: Path) -> Stack:
+    """Rebuild a stack from the ``stack.json`` it wrote at start."""
+    data = json.loads((var / "stack.json").read_text())
+    return Stack(var, Ports(**data["ports"]))
 
 
 def default_stack() -> Stack:
@@ -844,8 +1044,14 @@ def default_stack() -> Stack:
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``up``, ``infra``, ``down``, ``status``."""
     parser = argparse.ArgumentParser(prog="localstack", description=__doc__)
-    parser.add_argument("command", choices=["up", "infra", "down", "status"])
+    parser.add_argument("command", choices=["up", "infra", "down", "status", "supervise"])
+    parser.add_argument("--var", type=Path, help="supervise: the stack's folder (with its stack.json)")
+    parser.add_argument("--policy", help="supervise: the restart policy as JSON (RestartPolicy fields)")
     args = parser.parse_args(argv)
+    if args.command == "supervise":
+        policy = RestartPolicy(**json.loads(args.policy)) if args.policy else None
+        Supervisor(load_stack(args.var or default_stack().var), policy).run()
+        return 0
     stack = default_stack()
     if args.command == "down":
         stack.down()
@@ -854,8 +1060,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         print(json.dumps(stack.status(), indent=2))
         return 0
+    raise_on_termination()
     try:
         env = stack.up(services=args.command == "up")
+    except KeyboardInterrupt:
+        print("localstack: interrupted; stopping what was started", file=sys.stderr)
+        stack.down()
+        return 130
     except (StackError, subprocess.CalledProcessError) as exc:
         print(f"localstack: {exc}", file=sys.stderr)
         print(f"localstack: logs are in {stack.log_dir}", file=sys.stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from localstack import Ports, Stack, free_port, port_open  # noqa: E402
+from localstack import Ports, Stack, free_port, port_open, signals_deferred  # noqa: E402
 
 __all__ = ["ROOT", "Ports", "Stack", "TestStack", "free_port", "port_open"]
 
@@ -64,11 +64,12 @@ class TestStack(Stack):
         self.create_topics()
 
     def stop(self) -> None:
-        """Stop what this session started."""
-        for name, external in (
-            ("smtp", self.external_smtp),
-            ("kafka", self.external_kafka),
-            ("postgres", self.external_postgres),
-        ):
-            if not external:
-                self.proc(name).stop()
+        """Stop what this session started (a second Ctrl-C waits until it is done)."""
+        with signals_deferred():
+            for name, external in (
+                ("smtp", self.external_smtp),
+                ("kafka", self.external_kafka),
+                ("postgres", self.external_postgres),
+            ):
+                if not external:
+                    self.proc(name).stop()

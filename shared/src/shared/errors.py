@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.failures import is_transient
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -86,6 +88,24 @@ _HTTP_CODES: dict[int, tuple[str, str, str]] = {
 }
 
 
+#: Seconds a client is asked to wait when a dependency is away (``Retry-After``).
+RETRY_AFTER_S = 5
+
+
+def service_unavailable(retry_after_s: int = RETRY_AFTER_S) -> AppError:
+    """Return the 503 problem for a request that failed because a dependency is away for a moment."""
+    return AppError(
+        503,
+        "service.unavailable",
+        f"ただいま一時的に処理できません。{retry_after_s} 秒ほど待ってからもう一度お試しください。"
+        "これまでに保存した内容は失われていません。",
+        f"We cannot handle this right now: part of the system is briefly unavailable. Please try again in "
+        f"about {retry_after_s} seconds; what you saved before is kept.",
+        extra={"retry_after_s": retry_after_s},
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error leave the service as problem details with ja and en messages."""
 
@@ -127,6 +147,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            log.warning("a dependency is unavailable; answered 503: %r", exc)
+            return problem(service_unavailable())
         log.exception("unhandled error")
         return problem(
             AppError(

@@ -68,6 +68,26 @@ class MessagingSettings(BaseModel):
     outbox_max_backoff_s: float = 5.0
     consumer_max_attempts: int = 3
     consumer_backoff_s: float = 0.2
+    #: While a dependency is unavailable a consumer holds the message and retries, the backoff doubling up to this.
+    consumer_transient_backoff_max_s: float = 30.0
+    #: How long one delivery is held before it goes back to Kafka uncommitted and is fetched again (must stay well
+    #: below the consumer's max.poll.interval of 300 s, or the member would be dropped from its group).
+    consumer_hold_s: float = 60.0
+
+    @model_validator(mode="after")
+    def _sane(self) -> MessagingSettings:
+        if self.consumer_max_attempts < 1:
+            raise ValueError("MESSAGING__CONSUMER_MAX_ATTEMPTS must be at least 1")
+        if not 0 < self.consumer_hold_s < 240:
+            raise ValueError("MESSAGING__CONSUMER_HOLD_S must be between 0 and 240 seconds")
+        if self.consumer_transient_backoff_max_s <= 0 or self.consumer_backoff_s <= 0:
+            raise ValueError("MESSAGING__CONSUMER_BACKOFF_S and ..._TRANSIENT_BACKOFF_MAX_S must be positive")
+        if self.consumer_transient_backoff_max_s >= self.consumer_hold_s:
+            raise ValueError(
+                "MESSAGING__CONSUMER_TRANSIENT_BACKOFF_MAX_S must be below MESSAGING__CONSUMER_HOLD_S, or a held "
+                "message would go back to Kafka at once, again and again, without waiting"
+            )
+        return self
 
 
 class ServiceSettings(BaseSettings):

@@ -17,7 +17,7 @@ from applications.config import ApplicationsSettings, ReceiptJobSettings
 from applications.domain.clock import Clock, SystemClock, japan_today
 from applications.main import create_app
 from shared.auth import APPLICANT_ROLE, OFFICER_ROLE, OPERATOR_ROLE, Principal, TokenSigner
-from shared.events import AttachmentAccepted, AttachmentRejected, Event, Finding
+from shared.events import AttachmentAccepted, AttachmentRejected, Event, Finding, RepresentationRegistered
 from tests.applications.unit.applications_builders import extension_form
 from tests.support.apps import Infra, eventually, running
 from tests.support.kafka import produce, read_topic
@@ -51,10 +51,10 @@ def settings(infra: Infra, **overrides: Any) -> ApplicationsSettings:
 
 @asynccontextmanager
 async def applications_client(
-    infra: Infra, *, clock: Clock | None = None
+    infra: Infra, *, clock: Clock | None = None, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Run the applications service in-process (broker, relay, consumers) and yield an HTTP client."""
-    async with running(create_app(settings(infra), clock=clock)) as client:
+    async with running(create_app(settings(infra, **overrides), clock=clock)) as client:
         yield client
 
 
@@ -219,3 +219,45 @@ async def events_of(
         timeout=60,
     )
     return [json.loads(r.value or b"") for r in records if r.key == key]
+
+
+async def represent(
+    infra: Infra,
+    filer: Principal,
+    applicant_id: uuid.UUID,
+    *,
+    born: date | str,
+    basis: str = "parental_authority",
+    relationship: str = "parent",
+) -> None:
+    """Publish the representation identity records for a representative (the record applications trusts)."""
+    await publish(
+        infra,
+        RepresentationRegistered(
+            user_id=filer.user_id,
+            representation_id=uuid.uuid4(),
+            applicant_id=applicant_id,
+            basis=basis,
+            relationship=relationship,
+            applicant_date_of_birth=date.fromisoformat(born) if isinstance(born, str) else born,
+            filer_category="relative" if filer.category == "relative" else "legal_representative",
+        ),
+    )
+
+
+async def create_on_record(
+    client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    """Create a draft as a representative, retrying while the representation is still on its way to applications."""
+
+    async def attempt() -> httpx.Response | None:
+        response = await client.post("/api/applications", json=body, headers=headers)
+        if (
+            response.status_code == 409
+            and response.json()["code"] == "application.representation_not_recorded"
+        ):
+            return None
+        return response
+
+    result: httpx.Response = await eventually(attempt, timeout=60)
+    return result

@@ -18,11 +18,13 @@ from tests.applications.integration.applications_support import (
     People,
     accept,
     applications_client,
+    create_on_record,
     etag_of,
     events_of,
     extension_draft,
     full_extension_form,
     random_bureau,
+    represent,
     today,
     wait_for_attachments,
 )
@@ -70,13 +72,13 @@ async def test_a_representatives_draft_gets_the_applicants_email_later_and_the_r
         bureau=bureau,
         expires=expires,
         applicant_id=child,
-        relationship="parental_authority",
         born=(today() - timedelta(days=10 * 366)).isoformat(),
     )
     del draft["applicant"]["email"], draft["applicant"]["locale"]
     own = f"child-{uuid.uuid4().hex[:8]}@example.jp"
+    await represent(infra, representative, child, born=draft["applicant"]["date_of_birth"])
     async with applications_client(infra) as client:
-        created = await client.post("/api/applications", json=draft, headers=headers)
+        created = await create_on_record(client, draft, headers)
         assert created.status_code == 201, created.text
         path = f"/api/applications/{created.json()['id']}"
         no_version = await client.patch(f"{path}/case", json={"applicant": {"email": own}}, headers=headers)

@@ -10,10 +10,12 @@ import pytest
 from tests.applications.integration.applications_support import (
     People,
     applications_client,
+    create_on_record,
     etag_of,
     extension_draft,
     full_extension_form,
     random_bureau,
+    represent,
     today,
 )
 from tests.support.apps import Infra
@@ -80,12 +82,12 @@ async def test_refuses_a_relative_filing_a_work_certificate_and_an_out_of_scope_
     draft = extension_draft(
         bureau=random_bureau(),
         applicant_id=applicant,
-        relationship="spouse",
         status="temporary_visitor",
         procedures=[{"code": "work_certificate"}],
     )
+    await represent(infra, relative, applicant, born="1995-05-01", basis="illness", relationship="spouse")
     async with applications_client(infra) as client:
-        response = await client.post("/api/applications", json=draft, headers=people.headers(relative))
+        response = await create_on_record(client, draft, people.headers(relative))
     assert response.status_code == 422
     codes = [r["code"] for r in response.json()["refusals"]]
     assert codes == ["status.out_of_scope", "category.not_allowed"]
@@ -100,9 +102,7 @@ async def test_refuses_to_file_for_an_applicant_the_caller_does_not_act_for(
     async with applications_client(infra) as client:
         response = await client.post(
             "/api/applications",
-            json=extension_draft(
-                bureau=random_bureau(), applicant_id=stranger, relationship="parental_authority"
-            ),
+            json=extension_draft(bureau=random_bureau(), applicant_id=stranger),
             headers=people.headers(representative),
         )
         officer = await client.post(
@@ -231,14 +231,11 @@ async def test_a_legal_representative_files_for_the_applicant_they_act_for(
     people = People(infra)
     applicant = uuid.uuid4()
     representative = people.representative(applicant)
-    draft = extension_draft(
-        bureau=random_bureau(),
-        applicant_id=applicant,
-        relationship="parental_authority",
-        born=(today() - timedelta(days=10 * 366)).isoformat(),
-    )
+    born = (today() - timedelta(days=10 * 366)).isoformat()
+    draft = extension_draft(bureau=random_bureau(), applicant_id=applicant, born=born)
+    await represent(infra, representative, applicant, born=born)
     async with applications_client(infra) as client:
-        created = await client.post("/api/applications", json=draft, headers=people.headers(representative))
+        created = await create_on_record(client, draft, people.headers(representative))
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["applicant_id"] == str(applicant) and body["filer_user_id"] == str(representative.user_id)

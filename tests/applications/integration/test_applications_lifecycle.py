@@ -454,6 +454,7 @@ async def test_a_whole_life_on_the_real_broker_as_the_applicant_sees_it(infra: I
                 round_number=2,
                 fiscal_year=2025,
                 person_name="NGUYEN VAN AN",
+                registered_by=me.user_id,
             ),
         )
         await wait_for_attachments(client, path, headers, 6)

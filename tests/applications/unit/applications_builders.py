@@ -34,7 +34,7 @@ def make_case(
     illness_declared: bool = False,
     born: date = date(1995, 5, 1),
     current: StatusSelection | None = ENGINEER,
-    expires: date | None = date(2025, 9, 30),
+    expires: date | None = date(2025, 8, 29),
     procedures: tuple[ProcedureRequest, ...] = (ProcedureRequest("extension"),),
     requested: StatusSelection | None = None,
 ) -> FilingCase:
@@ -87,7 +87,7 @@ def extension_form(**overrides: Any) -> dict[str, Any]:
         "passport_expiry": "2030-01-31",
         "current_status": "engineer_humanities_international",
         "period_of_stay": "1年",
-        "period_of_stay_expiry": "2025-09-30",
+        "period_of_stay_expiry": "2025-08-29",
         "residence_card_number": "AB12345678CD",
         "requested_period": "3年",
         "reason": "引き続き同じ会社で働くため",

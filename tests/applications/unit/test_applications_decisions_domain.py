@@ -45,7 +45,7 @@ def test_a_step_1_change_drops_values_of_a_removed_procedure_and_reports_fields_
     app.save_draft("reentry", {"destination": "VIET NAM"}, reference=reference, clock=clock)
     expires = case.applicant.period_of_stay_expires_on
     assert expires is not None
-    later = expires + timedelta(days=10)
+    later = expires - timedelta(days=10)  # still inside the 3-month filing window
     new = dataclasses.replace(
         case,
         procedures=(ProcedureRequest("extension"),),

@@ -146,9 +146,7 @@ def test_refuses_an_unknown_user_category(reference: ReferenceData, clock: Fixed
 
 
 def test_lets_a_legal_representative_file_for_a_child(reference: ReferenceData, clock: FixedClock) -> None:
-    case = make_case(
-        category="legal_representative", relationship="parental_authority", born=date(2012, 1, 1)
-    )
+    case = make_case(category="legal_representative", relationship="parent", born=date(2012, 1, 1))
     assert codes(case, reference, clock) == []
 
 
@@ -305,16 +303,17 @@ def test_accepts_submission_with_every_required_attachment_accepted(
     assert submission_codes(make_case(), attachments(*SELF_EXTENSION_ATTACHMENTS), reference, clock) == []
 
 
-def test_requires_a_face_photo_or_the_no_photo_placeholder(
+def test_requires_a_face_photo_and_refuses_the_no_photo_placeholder_for_an_extension(
     reference: ReferenceData, clock: FixedClock
 ) -> None:
     without = [k for k in SELF_EXTENSION_ATTACHMENTS if k != "face_photo"]
     assert submission_codes(make_case(), attachments(*without), reference, clock) == [
         "attachments.photo_missing"
     ]
-    assert (
-        submission_codes(make_case(), attachments(*without, "no_photo_placeholder"), reference, clock) == []
-    )
+    assert submission_codes(make_case(), attachments(*without, "no_photo_placeholder"), reference, clock) == [
+        "attachments.photo_missing",
+        "attachments.photo_placeholder_not_allowed",
+    ]
 
 
 def test_requires_exactly_one_supporting_pdf(reference: ReferenceData, clock: FixedClock) -> None:
@@ -368,9 +367,7 @@ def test_takes_the_requested_status_for_the_host_organisation_rule_of_a_change(
 def test_requires_neither_form_when_a_legal_representative_files(
     reference: ReferenceData, clock: FixedClock
 ) -> None:
-    case = make_case(
-        category="legal_representative", relationship="parental_authority", born=date(2012, 1, 1)
-    )
+    case = make_case(category="legal_representative", relationship="parent", born=date(2012, 1, 1))
     found = submission_codes(case, attachments("face_photo", "supporting_documents_pdf"), reference, clock)
     assert found == ["attachments.missing"]
     (refusal,) = check_submission(

@@ -153,7 +153,7 @@ def test_applies_a_new_relative_filing_age_from_its_effective_date(data_copy: Pa
     )
     reference = load_reference_data(data_copy)
     case = make_case(
-        category="relative", relationship="parent", born=date(2009, 1, 1), expires=date(2026, 9, 30)
+        category="relative", relationship="parent", born=date(2009, 1, 1), expires=date(2026, 3, 30)
     )
 
     on_new_years_eve = check_eligibility(case, reference=reference, clock=japan_clock(date(2025, 12, 31)))
@@ -179,7 +179,7 @@ def test_applies_a_new_specified_skill_field_from_its_effective_date(data_copy: 
     reference = load_reference_data(data_copy)
     case = make_case(
         current=StatusSelection("specified_skilled_worker", specified_skill_field="linen_supply"),
-        expires=date(2027, 12, 1),
+        expires=date(2027, 6, 1),
     )
 
     assert [

@@ -121,3 +121,22 @@ async def test_someone_else_cannot_register_a_fetched_record(stack: AttachmentsS
     )
     assert response.status_code == 404
     assert response.json()["code"] == "mynaportal.fetch_not_found"
+
+
+async def test_tax_data_is_only_about_the_person_who_registered_their_own_before(
+    stack: AttachmentsStack,
+) -> None:
+    person = applicant("foreign_national")
+    application_id = uuid.uuid4()
+    review = (await fetch(stack, person, application_id, "NGUYEN VAN AN")).json()
+    registered = await stack.client.post(
+        f"/api/attachments/applications/{application_id}/tax-info",
+        json={"fetch_id": review["fetch_id"]},
+        headers=stack.auth(person),
+    )
+    assert registered.status_code == 201, registered.text
+    same = await fetch(stack, person, application_id, "ｎｇｕｙｅｎ  van an", LAST_YEAR - 1)
+    spouse = await fetch(stack, person, application_id, "TRAN THI BINH")
+    assert same.status_code == 201, same.text
+    assert spouse.status_code == 403 and spouse.json()["code"] == "mynaportal.not_self"
+    assert "NGUYEN VAN AN" in spouse.json()["message_en"]

@@ -20,10 +20,12 @@ from tests.identity.integration.support import (
     card_answer,
     challenge,
     identity_settings,
+    outbox_events,
     random_email,
     register,
     registered_user,
     registration_body,
+    token_of,
 )
 from tests.support.apps import Infra, running
 from tests.support.kafka import read_topic
@@ -222,6 +224,7 @@ async def test_the_same_card_cannot_register_twice_in_one_category_but_may_in_an
         representation={
             "name": "NGUYEN VAN BINH",
             "date_of_birth": "2019-05-05",
+            "without_parental_authority": True,
             "nationality": "VNM",
             "relationship": "parent",
             "basis": "applicant_under_16",
@@ -231,23 +234,29 @@ async def test_the_same_card_cannot_register_twice_in_one_category_but_may_in_an
     assert as_relative.json()["user_id"] != user.user_id
 
 
-async def test_a_pending_registration_is_named_and_an_expired_one_makes_way_for_a_new_one(
+async def test_a_pending_registration_restarts_with_a_fresh_card_signature_so_a_mistyped_address_is_corrected(
     identity: Identity, live_pki: TestPki
 ) -> None:
     card = live_pki.issue_card()
-    first = (await register(identity.client, card)).json()
-    pending = await register(identity.client, card)
-    assert pending.status_code == 409
-    assert pending.json()["code"] == "registration.pending"
-    assert pending.json()["user_id"] == first["user_id"]
-    async with identity.services.sessions() as session, session.begin():
-        await session.execute(
-            text("UPDATE user_account SET setup_deadline = now() - interval '1 day' WHERE id = :id"),
-            {"id": first["user_id"]},
+    first = (await register(identity.client, card, email="taro@exmaple.jp")).json()
+    right = random_email()
+    again = await register(identity.client, card, email=right)
+    assert again.status_code == 201, again.text
+    assert again.json()["user_id"] != first["user_id"] and again.json()["email"] == right
+    async with identity.services.sessions() as session:
+        left = await session.execute(
+            text("SELECT count(*) FROM user_account WHERE id = :id"), {"id": first["user_id"]}
         )
-    fresh = await register(identity.client, card)
-    assert fresh.status_code == 201, fresh.text
-    assert fresh.json()["user_id"] != first["user_id"]
+    assert left.scalar_one() == 0
+    links = await outbox_events(identity.services.sessions, "PasswordSetupRequested", again.json()["user_id"])
+    assert [link["email"] for link in links] == [right]
+    old_link = (await outbox_events(identity.services.sessions, "PasswordSetupRequested", first["user_id"]))[
+        0
+    ]
+    dead = await identity.client.post(
+        "/api/identity/password-setups", json={"token": token_of(old_link["setup_url"]), "password": "x" * 20}
+    )
+    assert dead.status_code in (404, 410), dead.text
 
 
 async def test_registration_needs_agreement_to_the_terms(identity: Identity, card: object) -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 REPRESENTATIONS = "/api/identity/me/representations"
 
 
-def child(born: date, **fields: str) -> dict[str, str]:
+def child(born: date, **fields: str | bool) -> dict[str, str | bool]:
     """Return an applicant record for a child born on ``born``."""
     return {
         "name": "LE VAN NAM",
@@ -94,7 +94,9 @@ async def test_a_relative_acts_for_a_child_only_until_the_16th_birthday(
         identity.app,
         live_pki.issue_card(),
         category="relative",
-        representation=child(born, relationship="parent", basis="applicant_under_16"),
+        representation=child(
+            born, relationship="parent", basis="applicant_under_16", without_parental_authority=True
+        ),
     )
     tokens = (await sign_in(identity.client, relative.auth_id, relative.password)).json()
     assert acts_for(infra, tokens["access_token"]) == {uuid.UUID(relative.extra["applicant_id"])}

@@ -51,8 +51,22 @@ def test_a_guardian_may_represent_an_adult() -> None:
 
 
 def test_a_relative_may_file_for_an_applicant_under_16() -> None:
-    rep = replace(CHILD, basis=RepresentationBasis.APPLICANT_UNDER_16)
+    rep = replace(CHILD, basis=RepresentationBasis.APPLICANT_UNDER_16, without_parental_authority=True)
     assert codes(UserCategory.RELATIVE, rep) == set()
+
+
+def test_a_parent_registering_as_a_relative_for_a_minor_is_told_to_register_as_legal_representative() -> None:
+    rep = replace(CHILD, basis=RepresentationBasis.APPLICANT_UNDER_16)
+    reasons = validate_representation(UserCategory.RELATIVE, rep, today=TODAY)
+    assert [r.code for r in reasons] == ["representation.register_as_legal_representative"]
+    assert "法定代理人" in reasons[0].ja
+    adult_parent = replace(
+        CHILD,
+        date_of_birth=date(1990, 1, 1),
+        relationship=Relationship.PARENT,
+        basis=RepresentationBasis.ILLNESS,
+    )
+    assert codes(UserCategory.RELATIVE, adult_parent) == set()
 
 
 def test_a_spouse_may_file_because_of_illness() -> None:
@@ -66,7 +80,10 @@ def test_a_spouse_may_file_because_of_illness() -> None:
 
 
 def test_a_relative_cannot_act_under_parental_authority() -> None:
-    assert codes(UserCategory.RELATIVE, CHILD) == {"representation.basis_not_allowed"}
+    assert codes(UserCategory.RELATIVE, CHILD) == {
+        "representation.basis_not_allowed",
+        "representation.register_as_legal_representative",
+    }
 
 
 def test_a_legal_representative_cannot_use_the_relatives_bases() -> None:
@@ -90,7 +107,12 @@ def test_guardianship_goes_with_the_guardian_relationship() -> None:
 
 
 def test_under_16_is_checked_against_the_date_of_birth() -> None:
-    rep = replace(CHILD, date_of_birth=date(2010, 3, 1), basis=RepresentationBasis.APPLICANT_UNDER_16)
+    rep = replace(
+        CHILD,
+        date_of_birth=date(2010, 3, 1),
+        basis=RepresentationBasis.APPLICANT_UNDER_16,
+        without_parental_authority=True,
+    )
     assert codes(UserCategory.RELATIVE, rep) == {"representation.applicant_not_under_16"}
     day_before_16 = replace(rep, date_of_birth=date(2010, 3, 2))
     assert codes(UserCategory.RELATIVE, day_before_16) == set()

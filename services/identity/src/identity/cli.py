@@ -24,13 +24,14 @@ from typing import TextIO
 from identity.bootstrap import bootstrap
 from identity.config import IdentitySettings
 from identity.service_layer.staff import StaffRole, create_staff_account
+from shared.bureaus import default_bureaus
 from shared.db import create_engine, session_factory
 
 BUREAU_CODE = re.compile(r"^[A-Z0-9]{2,6}$")
 
 
 def _bureau_code(value: str) -> str:
-    """Accept a bureau code in the form the applications service matches officers' queues by."""
+    """Accept a bureau code of the shared bureau list (the one applications files drafts with)."""
     if not BUREAU_CODE.fullmatch(value):
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a bureau code: use 2-6 capital letters or digits, e.g. TKY "
@@ -55,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         "--bureau",
         required=True,
         type=_bureau_code,
-        help="regional bureau code as the applications service knows it: 2-6 capitals or digits, e.g. TKY",
+        help="bureau code from the shared bureau list (shared/reference/bureaus.yaml), e.g. TKY",
     )
     officer.add_argument("--role", choices=["officer", "operator"], default="officer")
     officer.add_argument("--locale", choices=["ja", "en"], default="ja")
@@ -166,7 +167,16 @@ def main(
     err: TextIO = sys.stderr,
 ) -> int:
     """Run one command; return the exit status (2 with an explanation when it is refused)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "create-officer" and args.role == "officer":
+        # An officer sees the queue of one bureau: it must be one applications files drafts with.
+        directory = default_bureaus()
+        if directory.get(args.bureau) is None:
+            known = ", ".join(f"{b.code} ({b.name.en})" for b in directory.bureaus)
+            parser.error(
+                f"argument --bureau: {args.bureau!r} is not in the bureau list; choose one of: {known}"
+            )
     try:
         resolved = _resolve(args, settings)
         if args.command == "create-officer":

@@ -54,6 +54,8 @@ class DeliverySettings(BaseModel):
     max_attempts: int = 12
     backoff_base_s: float = 1.0
     backoff_max_s: float = 300.0
+    #: While the SMTP server is unavailable the worker pauses between probes, doubling up to this.
+    outage_backoff_max_s: float = 30.0
     lease_s: float = 120.0
     drain_s: float = 10.0
 

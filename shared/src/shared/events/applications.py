@@ -33,6 +33,19 @@ class FeeLineText(BaseModel):
     name_en: str
 
 
+class BureauContact(BaseModel):
+    """The bureau an application is with, as mails name it: names, address and phone (reference data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name_ja: str
+    name_en: str
+    address_ja: str
+    address_en: str
+    phone: str
+
+
 class Form9Declaration(BaseModel):
     """The 参考様式9 (資料添付に係る申告書) checkbox to tick: its code and its text, verbatim in ja and in en."""
 
@@ -50,6 +63,9 @@ class _ApplicationEvent(Event):
     application_id: uuid.UUID
     recipients: list[Recipient] = Field(
         default_factory=list, description="Who must be told (applicant first)."
+    )
+    bureau_contact: BureauContact | None = Field(
+        default=None, description="The bureau the application is with: names, address, phone (added in 1.1)."
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -65,12 +65,25 @@ class PasswordResetRequested(_IdentityEvent):
 
 
 class RepresentationRegistered(_IdentityEvent):
-    """A legal representative or relative recorded the applicant they act for."""
+    """A legal representative or relative recorded the applicant they act for (the record applications trusts).
+
+    ``basis`` and ``relationship`` use the shared vocabulary (``shared.vocabulary``). Since contract 1.1 the event
+    also carries the applicant's date of birth as recorded (declared by the representative with proof) and the
+    filer's category, so that applications decides eligibility from the record, not from what a draft says.
+    """
 
     representation_id: uuid.UUID
     applicant_id: uuid.UUID
     basis: Literal["parental_authority", "guardianship", "applicant_under_16", "illness"]
-    relationship: str
+    relationship: str = Field(
+        description="spouse | child | parent | guardian (shared.vocabulary.Relationship)"
+    )
+    applicant_date_of_birth: date | None = Field(
+        default=None, description="The applicant's date of birth as recorded at identity (added in 1.1)."
+    )
+    filer_category: Literal["legal_representative", "relative"] | None = Field(
+        default=None, description="The representative's user category (added in 1.1)."
+    )
 
 
 class SessionsRevoked(_IdentityEvent):

@@ -1,17 +1,28 @@
-"""Idempotent consumers: inbox row and effects in one transaction, bounded retries, then the dead-letter topic.
+"""Idempotent consumers: inbox row and effects in one transaction; outages wait, bad messages are dead-lettered.
 
 ``subscribe_event`` registers a FastStream subscriber (group = the consuming service) for one event contract.
 For each message it parses the contract; runs the handler inside a transaction that first inserts
 ``(consumer, event_id)`` into the inbox (a redelivery finds the row and is acknowledged without a second
-effect); retries a failing handler a bounded number of times with backoff; and then publishes the message to
-``<topic>.dlq`` with the error in headers and acknowledges it, so one poison message never blocks a partition.
-Only when even the dead-letter publish fails does it raise, and the message is redelivered (never at-most-once).
+effect). Failures are sorted (``shared.failures.is_transient``, docs/adr/0008):
+
+* **transient** — the consumer's database, the broker, the SMTP server or another dependency does not answer. The
+  message is never dead-lettered: the consumer holds it (takes no further message, commits no offset) and
+  retries with exponential backoff capped at ``consumer_transient_backoff_max_s``, until the dependency answers.
+  After ``consumer_hold_s`` it hands the message back to Kafka uncommitted (the partition is rewound to it) and
+  fetches it again at once, so the group member keeps polling and stays in its group; the backoff carries on.
+  A stop while holding leaves the offset uncommitted too: the next start takes the message again.
+* **content** — the message cannot be parsed, or the handler fails for any other reason. The handler is retried
+  ``consumer_max_attempts`` times with backoff, then the message goes to ``<topic>.dlq`` with the error in
+  headers and is acknowledged, so one poison message never blocks a partition. Only when even the dead-letter
+  publish fails does it raise, and the message is redelivered (never at-most-once).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -23,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events.envelope import Event
+from shared.failures import DependencyUnavailable, is_transient
 from shared.messaging.tables import inbox_message
 from shared.settings import MessagingSettings
 
@@ -45,6 +57,53 @@ async def publish_dead_letter(
     """Publish a failed message to ``<topic>.dlq`` with the error, the consumer and the original headers."""
     dlq_headers = {**headers, "x-dlq-error": error[:2000], "x-dlq-consumer": consumer, "x-dlq-topic": topic}
     await broker.publish(body, topic=f"{topic}.dlq", key=key, headers=dlq_headers)
+
+
+class _Outage:
+    """The outage state of one consumer: the backoff grows while a dependency is away and resets when it answers."""
+
+    def __init__(self, consumer: str, policy: MessagingSettings) -> None:
+        self._consumer = consumer
+        self._policy = policy
+        self._delay = 0.0
+        self._since: float | None = None
+        self._last_log = 0.0
+        self.failures = 0
+
+    def failed(self, event: Event, exc: BaseException) -> float:
+        """Record one transient failure and return how long to wait before the next try."""
+        now = time.monotonic()
+        self.failures += 1
+        if self._since is None:
+            self._since = now
+            self._last_log = now
+            log.warning(
+                "%s paused: a dependency is unavailable (%r); holding %s %s and retrying with backoff, "
+                "nothing is dead-lettered",
+                self._consumer,
+                exc,
+                event.event_type,
+                event.event_id,
+            )
+        elif now - self._last_log >= 30:
+            self._last_log = now
+            log.warning("%s still paused after %.0fs: %r", self._consumer, now - self._since, exc)
+        base = self._policy.consumer_backoff_s
+        self._delay = min(self._policy.consumer_transient_backoff_max_s, max(base, self._delay * 2))
+        return self._delay * (0.8 + random.random() * 0.4)
+
+    def recovered(self) -> None:
+        """The handler went through: end the outage, if there was one."""
+        if self._since is not None:
+            log.warning(
+                "%s resumed: the dependency answers again after %.1fs (%d transient failures)",
+                self._consumer,
+                time.monotonic() - self._since,
+                self.failures,
+            )
+        self._since = None
+        self._delay = 0.0
+        self.failures = 0
 
 
 def subscribe_event(
@@ -92,6 +151,24 @@ def subscribe_events(
             await handler(session, event)
             return True
 
+    outage = _Outage(consumer, policy)
+
+    async def hold(event: Event, exc: BaseException, held_since: float) -> None:
+        """Wait out a transient failure; hand the message back to Kafka when held too long or when stopping."""
+        delay = outage.failed(event, exc)
+        if time.monotonic() - held_since + delay > policy.consumer_hold_s:
+            raise DependencyUnavailable(
+                f"{consumer}: a dependency is still unavailable after {policy.consumer_hold_s:.0f}s; "
+                f"{event.event_type} {event.event_id} goes back to Kafka uncommitted and is fetched again"
+            ) from exc
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            if not getattr(subscriber, "running", True):
+                raise DependencyUnavailable(
+                    f"{consumer} is stopping while a dependency is unavailable"
+                ) from exc
+            await asyncio.sleep(min(left, 0.5))
+
     async def on_event(message: KafkaMessage) -> None:
         raw: Any = message.raw_message
         body: bytes = message.body
@@ -116,15 +193,22 @@ def subscribe_events(
             )
             return
         error: BaseException | None = None
-        for attempt in range(1, policy.consumer_max_attempts + 1):
+        attempt = 0
+        held_since = time.monotonic()
+        while True:
             try:
                 if not await process(event, handler):
                     log.info("duplicate %s %s skipped by %s", event.event_type, event.event_id, consumer)
+                outage.recovered()
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if is_transient(exc):
+                    await hold(event, exc, held_since)
+                    continue
                 error = exc
+                attempt += 1
                 log.warning(
                     "%s failed on %s %s (attempt %d/%d)",
                     consumer,
@@ -134,8 +218,9 @@ def subscribe_events(
                     policy.consumer_max_attempts,
                     exc_info=True,
                 )
-                if attempt < policy.consumer_max_attempts:
-                    await asyncio.sleep(policy.consumer_backoff_s * 2 ** (attempt - 1))
+                if attempt >= policy.consumer_max_attempts:
+                    break
+                await asyncio.sleep(policy.consumer_backoff_s * 2 ** (attempt - 1))
         log.error(
             "%s gave up on %s %s; sent to the dead-letter topic", consumer, event.event_type, event.event_id
         )

@@ -1,9 +1,11 @@
-"""Operators' tool for dead letters: list what is in a ``<topic>.dlq`` and replay it to the original topic.
+"""Operators' tool for dead letters: list what is in a ``<topic>.dlq`` and replay it to the original topic; and
+how far a consumer group is behind on a topic (its lag), to watch a paused consumer catch up after an outage.
 
 Replaying is safe: every consumer keeps an inbox, so a consumer that already handled an event ignores it.
 
     python -m shared.messaging.dlq list BOOTSTRAP TOPIC
     python -m shared.messaging.dlq replay BOOTSTRAP TOPIC [--consumer NAME]
+    python -m shared.messaging.dlq lag BOOTSTRAP TOPIC --consumer NAME
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,40 @@ async def replay(bootstrap: str, topic: str, *, consumer: str | None = None) -> 
     return len(letters)
 
 
+async def lag(bootstrap: str, topic: str, group: str) -> dict[int, int]:
+    """Return, per partition of ``topic``, how many messages ``group`` has not committed yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            cluster = await consumer._client.fetch_all_metadata()  # aiokafka has no public call that keeps it
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or set())
+            ]
+        ends = await consumer.end_offsets(partitions)
+        result = {}
+        for tp in partitions:
+            done = committed.get(tp)
+            result[tp.partition] = ends[tp] - (done.offset if done is not None and done.offset >= 0 else 0)
+        return result
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
 def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["list", "replay"])
+    parser.add_argument("command", choices=["list", "replay", "lag"])
     parser.add_argument("bootstrap")
     parser.add_argument("topic", help="the original topic, e.g. identity.user-registered.v1")
-    parser.add_argument("--consumer", help="only the dead letters of this consumer group")
+    parser.add_argument("--consumer", help="only the dead letters of this consumer group (lag: the group)")
     args = parser.parse_args()
     if args.command == "list":
         for d in asyncio.run(read_dead_letters(args.bootstrap, args.topic)):
@@ -114,6 +142,15 @@ def main() -> None:
                     ensure_ascii=False,
                 )
             )
+    elif args.command == "lag":
+        if not args.consumer:
+            parser.error("lag needs --consumer GROUP")
+        behind = asyncio.run(lag(args.bootstrap, args.topic, args.consumer))
+        print(
+            json.dumps(
+                {"topic": args.topic, "group": args.consumer, "lag": behind, "total": sum(behind.values())}
+            )
+        )
     else:
         count = asyncio.run(replay(args.bootstrap, args.topic, consumer=args.consumer))
         print(f"replayed {count} messages to {args.topic}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, any_, delete, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, any_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,10 +171,22 @@ class SqlAlchemyApplicationRepository:
         return [self._record(r) for r in rows], int(total)
 
     async def list_for_applicants(
-        self, applicant_ids: Sequence[uuid.UUID], *, state: str | None, limit: int, offset: int
+        self,
+        applicant_ids: Sequence[uuid.UUID],
+        *,
+        state: str | None,
+        limit: int,
+        offset: int,
+        filed_by: uuid.UUID | None = None,
     ) -> tuple[list[ApplicationRecord], int]:
-        """Return a page of the applications of these applicants, newest first, and the total."""
-        query = select(application).where(application.c.applicant_id.in_(list(applicant_ids)))
+        """Return a page of the applications of these applicants (and those ``filed_by`` filed), newest first."""
+        condition: ColumnElement[bool] = application.c.applicant_id.in_(list(applicant_ids))
+        if filed_by is not None:
+            # The representation in force at filing governs: a filer keeps what they filed after it ends.
+            condition = or_(
+                condition, and_(application.c.filer_user_id == filed_by, application.c.state != "draft")
+            )
+        query = select(application).where(condition)
         if state is not None:
             query = query.where(application.c.state == state)
         return await self._page(

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from applications.domain import errors as e
-from applications.domain.clock import Clock, japan_today
+from applications.domain.clock import JAPAN, Clock, japan_today
 from applications.domain.eligibility import (
     application_status,
     attachment_refusals,
@@ -517,9 +517,11 @@ class Application:
         )
 
     def complete_review(self, *, actor_id: str, reference: ReferenceData, clock: Clock) -> ReviewOutcome:
-        """Complete the review: compute the online fee due and what to send; under review → review completed."""
+        """Complete the review: the online fee due (fee table of the filing date) and what to send."""
         target = self._next_state(Action.COMPLETE_REVIEW)
-        snapshot = reference.as_of(japan_today(clock))
+        # The fee table in force on the filing date, not today: a later revision never changes what is due.
+        filed_on = self.submitted_at.astimezone(JAPAN).date() if self.submitted_at else japan_today(clock)
+        snapshot = reference.as_of(filed_on)
         fee = assess_fee(self.case.procedures, snapshot=snapshot)
         outcome = ReviewOutcome(
             fee=fee, items_to_send=items_to_send(self.case.procedures, fee, snapshot=snapshot)

@@ -14,6 +14,13 @@ from datetime import date
 from applications.domain import errors as e
 from applications.domain.clock import Clock, age_on, japan_today
 from applications.domain.errors import Refusal
+from applications.domain.filing_rules import (
+    abroad_refusals,
+    not_accepted_refusals,
+    notice_refusals,
+    period_refusals,
+    representation_refusals,
+)
 from applications.domain.values import (
     AttachmentState,
     AttachmentSummaryItem,
@@ -344,6 +351,10 @@ def eligibility_refusals(case: FilingCase, snapshot: ReferenceSnapshot, today: d
         *_check_category(case, snapshot, today),
         *_check_age_of_self_filer(case, snapshot, today),
         *_check_period(case, snapshot, today),
+        *representation_refusals(case, today),
+        *period_refusals(case, snapshot, today),
+        *notice_refusals(case, snapshot),
+        *abroad_refusals(case.filing_from_abroad, snapshot),
     )
 
 
@@ -408,6 +419,7 @@ def attachment_refusals(
                     kinds=",".join(req.any_of),
                 )
             )
+    refusals.extend(not_accepted_refusals(required_attachments(case, snapshot), attachments, snapshot))
     refusals.extend(attachment_state_refusals(attachments, snapshot))
     return tuple(refusals)
 

@@ -255,6 +255,11 @@ ATTACHMENTS_FORM19_MISSING = "attachments.form19_missing"
 ATTACHMENTS_PHOTO_MISSING = "attachments.photo_missing"
 ATTACHMENTS_DECLARATION_MISSING = "attachments.declaration_form9_missing"
 APPLICANT_EMAIL_MISSING = "applicant.email_missing"
+# Facts from the record (docs/representation.md) and filing windows as data.
+REPRESENTATION_ENDED = "representation.ended"
+PERIOD_WINDOW_NOT_OPEN = "period.window_not_open"
+PERIOD_NOT_MID_TO_LONG_TERM = "period.not_mid_to_long_term"
+ATTACHMENTS_PHOTO_PLACEHOLDER_NOT_ALLOWED = "attachments.photo_placeholder_not_allowed"
 
 REFUSAL_CODES: tuple[str, ...] = (
     PROCEDURE_UNKNOWN,
@@ -275,6 +280,10 @@ REFUSAL_CODES: tuple[str, ...] = (
     ATTACHMENTS_PHOTO_MISSING,
     ATTACHMENTS_DECLARATION_MISSING,
     APPLICANT_EMAIL_MISSING,
+    REPRESENTATION_ENDED,
+    PERIOD_WINDOW_NOT_OPEN,
+    PERIOD_NOT_MID_TO_LONG_TERM,
+    ATTACHMENTS_PHOTO_PLACEHOLDER_NOT_ALLOWED,
 )
 """Every refusal code; each is returned with its own ja/en message and the HTTP layer shows them as a list."""
 

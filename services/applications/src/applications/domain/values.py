@@ -17,12 +17,17 @@ class FilerCategoryCode(StrEnum):
 
 @dataclass(frozen=True)
 class Filer:
-    """The signed-in person filing: category, relationship to the applicant, and a declared illness basis."""
+    """The signed-in person filing: category, relationship to the applicant, and the basis of representation.
+
+    For a legal representative or relative these come from the representation recorded at identity (``basis``,
+    ``relationship``; ``illness_declared`` when the basis is illness), never from the draft.
+    """
 
     user_id: str
     category: str
     relationship: str | None = None
     illness_declared: bool = False
+    basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Applicant:
     date_of_birth: date
     current_status: StatusSelection | None = None
     period_of_stay_expires_on: date | None = None
+    period_of_stay_months: int | None = None
     person_id: str | None = None
     email: str | None = None
     locale: str | None = None
@@ -62,6 +68,7 @@ class FilingCase:
     applicant: Applicant
     procedures: tuple[ProcedureRequest, ...]
     requested_status: StatusSelection | None = None
+    filing_from_abroad: bool = False
 
     @property
     def procedure_codes(self) -> tuple[str, ...]:

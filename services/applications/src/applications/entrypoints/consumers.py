@@ -1,4 +1,4 @@
-"""Subscribers of the applications service: the attachment summary and the contacts of registered users.
+"""Subscribers of the applications service: the attachment summary, contacts and representations of users.
 
 Attachments arrive only as events (applications never calls the attachments service). Each subscriber runs in the
 shared inbox transaction (``shared.messaging.consumer.subscribe_events``, one group member for all topics), so a redelivered event adds nothing.
@@ -10,18 +10,37 @@ reference-data kind the uploader chose (host-organisation form, 別記第19号�
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from applications.adapters.repository import AttachmentRecord, SqlAlchemyApplicationRepository
+from applications.adapters.repository import (
+    ApplicationRecord,
+    AttachmentRecord,
+    SqlAlchemyApplicationRepository,
+)
+from applications.adapters.representations import RecordedRepresentation, record_representation
 from applications.domain.values import AttachmentState
 from shared.events import attachments as contracts
-from shared.events.identity import UserRegistered
+from shared.events.identity import RepresentationRegistered, UserRegistered
 from shared.messaging.consumer import subscribe_events
 from shared.service import ServiceRuntime
 
 CONSUMER = "applications"
+log = logging.getLogger(__name__)
+
+
+def tax_info_belongs(record: ApplicationRecord | None, registered_by: uuid.UUID | None) -> bool:
+    """Tell whether Mynaportal data registered by ``registered_by`` is the applicant's own, filed for themself."""
+    if record is None or registered_by is None:
+        return False
+    own_filing = (
+        record.filer_user_id == record.applicant_id and record.application.case.filer.category == "self"
+    )
+    return own_filing and registered_by == record.applicant_id
+
 
 COARSE_KINDS: dict[str, str] = {
     "photo": "face_photo",
@@ -86,8 +105,22 @@ async def on_attachment_rejected(session: AsyncSession, event: contracts.Attachm
 
 
 async def on_tax_info_registered(session: AsyncSession, event: contracts.TaxInfoRegistered) -> None:
-    """Record Mynaportal income and resident-tax data as an accepted electronic attachment."""
-    await SqlAlchemyApplicationRepository(session).record_attachment(
+    """Record Mynaportal income and resident-tax data as an accepted electronic attachment.
+
+    Only the 外国人本人 filing for themself may use it, about themself (seed): the data counts for an application
+    only when the application on record was filed by its own applicant and that applicant registered the data.
+    """
+    repo = SqlAlchemyApplicationRepository(session)
+    record = await repo.get(event.application_id)
+    if not tax_info_belongs(record, event.registered_by):
+        log.warning(
+            "tax information %s registered by %s is not the applicant's own on application %s: ignored",
+            event.attachment_id,
+            event.registered_by,
+            event.application_id,
+        )
+        return
+    await repo.record_attachment(
         AttachmentRecord(
             attachment_id=event.attachment_id,
             application_id=event.application_id,
@@ -117,6 +150,23 @@ async def on_user_registered(session: AsyncSession, event: UserRegistered) -> No
     )
 
 
+async def on_representation_registered(session: AsyncSession, event: RepresentationRegistered) -> None:
+    """Keep the representation as identity recorded it: eligibility of representatives reads this record."""
+    await record_representation(
+        session,
+        RecordedRepresentation(
+            representation_id=event.representation_id,
+            filer_user_id=event.user_id,
+            applicant_id=event.applicant_id,
+            filer_category=event.filer_category,
+            relationship=event.relationship,
+            basis=event.basis,
+            applicant_date_of_birth=event.applicant_date_of_birth,
+            registered_at=event.occurred_at,
+        ),
+    )
+
+
 def register(runtime: ServiceRuntime) -> None:
     """Subscribe every handler as the ``applications`` consumer group."""
 
@@ -127,6 +177,7 @@ def register(runtime: ServiceRuntime) -> None:
         contracts.TaxInfoRegistered: on_tax_info_registered,
         contracts.AttachmentRemoved: on_attachment_removed,
         UserRegistered: on_user_registered,
+        RepresentationRegistered: on_representation_registered,
     }
     subscribe_events(
         runtime.broker,

@@ -56,6 +56,14 @@ class Policy(_Frozen):
     relative_filing_applicant_under_age: int = Field(ge=0, le=120)
     supporting_pdf_max_bytes: int = Field(gt=0)
     attachments_total_max_bytes: int | None = Field(default=None, gt=0)
+    mid_to_long_term_min_period_months: int | None = Field(
+        default=None,
+        ge=0,
+        description="A period of stay of this many months or less is not a mid-to-long-term resident's.",
+    )
+    filing_from_abroad: Text | None = Field(
+        default=None, description="Why an application cannot be filed from abroad, and where to go instead."
+    )
 
 
 class Variant(_Frozen):
@@ -76,6 +84,15 @@ class Procedure(_Frozen):
     uses_requested_status: bool = False
     checks_period_of_stay: bool = False
     variants: tuple[Variant, ...] = ()
+    window_opens_months_before_expiry: int | None = Field(
+        default=None,
+        ge=1,
+        le=12,
+        description="Filing opens this many months before the period of stay expires.",
+    )
+    window_min_period_months: int | None = Field(
+        default=None, ge=1, description="The window applies to periods of stay of at least this many months."
+    )
 
     @model_validator(mode="after")
     def _explained_when_not_online(self) -> Self:
@@ -89,6 +106,8 @@ class Notice(_Frozen):
 
     number: str = Field(pattern=r"^[0-9]+(の[0-9]+)?$")
     name: Text
+    excluded_procedures: tuple[str, ...] = ()
+    family_member: bool = False
 
 
 class StatusOfResidence(_Frozen):
@@ -164,6 +183,7 @@ class AttachmentRequirement(_Frozen):
     when: Condition = Condition()
     refusal: AttachmentRefusal = "attachments.missing"
     max_count: int | None = Field(default=None, gt=0)
+    not_accepted: tuple[str, ...] = ()
 
 
 class Attachments(_Frozen):
@@ -376,6 +396,7 @@ class ReferenceSnapshot(_Frozen):
         for req in self.attachments.requirements:
             where = f"attachment requirement {req.code!r}"
             known(req.any_of, kinds, where)
+            known(req.not_accepted, kinds, where)
             known(req.when.filer_categories, categories, where)
             known(req.when.procedures, procedures, where)
             known(req.when.statuses, statuses, where)
@@ -405,6 +426,8 @@ class ReferenceSnapshot(_Frozen):
                 _unique([f.code for f in status.specified_skill_fields], f"{status.code} field")
             if status.designated_activity_notices is not None:
                 _unique([n.number for n in status.designated_activity_notices], f"{status.code} notice")
+                for notice in status.designated_activity_notices:
+                    known(notice.excluded_procedures, online, f"{status.code} notice {notice.number}")
         return self
 
     def procedure(self, code: str) -> Procedure | None:

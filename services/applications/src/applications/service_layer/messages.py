@@ -29,6 +29,7 @@ def integration_event(
     *,
     recipients: Sequence[Recipient],
     status_code: str | None,
+    bureau: wire.BureauContact | None = None,
 ) -> Event | None:
     """Return the integration event of one domain event (None for events that stay inside the service)."""
     app = record.application
@@ -36,6 +37,7 @@ def integration_event(
         "application_id": record.id,
         "occurred_at": event.occurred_at,
         "recipients": list(recipients),
+        "bureau_contact": bureau,
     }
     quiet = {**common, "recipients": []}
     match event:

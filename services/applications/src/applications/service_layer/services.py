@@ -25,7 +25,7 @@ from applications.adapters.repository import (
     summary_of_round,
 )
 from applications.domain.application import Application, CaseChangeReport, FactChange
-from applications.domain.clock import Clock, japan_today
+from applications.domain.clock import Clock, FixedClock, japan_today
 from applications.domain.eligibility import application_status
 from applications.domain.errors import InvalidTransition
 from applications.domain.forms import FormValidation, check_input
@@ -41,8 +41,11 @@ from applications.domain.values import (
 )
 from applications.reference.loader import ReferenceData
 from applications.service_layer import errors
+from applications.service_layer.bureaus import bureau_contact, bureau_unknown, choose_bureau
 from applications.service_layer.messages import integration_event
+from applications.service_layer.representation import filer_from_record, may_see, recorded_representation
 from shared.auth import OFFICER_ROLE, OPERATOR_ROLE, Principal, require_role
+from shared.bureaus import BureauDirectory, default_bureaus
 from shared.events.envelope import Recipient
 from shared.messaging.outbox import add_event
 
@@ -73,6 +76,9 @@ class NewDraft:
     applicant_email: str | None = None
     applicant_locale: str | None = None
     bureau: str | None = None
+    period_of_stay_months: int | None = None
+    filing_from_abroad: bool = False
+    address_prefecture: str | None = None
 
 
 _UNSET: Any = object()
@@ -146,12 +152,14 @@ class ApplicationService:
         reference: ReferenceData,
         clock: Clock,
         default_bureau: str,
+        bureaus: BureauDirectory | None = None,
     ) -> None:
         """Keep what every use case needs."""
         self.sessions = sessions
         self.reference = reference
         self.clock = clock
         self.default_bureau = default_bureau
+        self.bureaus = bureaus or default_bureaus()
 
     # -- helpers ------------------------------------------------------------------------------------------
     async def _recipients(
@@ -182,9 +190,14 @@ class ApplicationService:
         recipients = await self._recipients(repo, record)
         snapshot = self.reference.as_of(japan_today(self.clock))
         status = application_status(record.application.case, snapshot)
+        bureau = bureau_contact(self.bureaus, record.bureau)
         for event in events:
             message = integration_event(
-                record, event, recipients=recipients, status_code=status.code if status else None
+                record,
+                event,
+                recipients=recipients,
+                status_code=status.code if status else None,
+                bureau=bureau,
             )
             if message is not None:
                 await add_event(session, message)
@@ -230,7 +243,7 @@ class ApplicationService:
                 raise errors.not_found()
             if officer and not self._officer_sees(record, bureau):
                 raise errors.not_found()
-            if not officer and not principal.may_act_for(record.applicant_id):
+            if not officer and not may_see(principal, record):
                 raise errors.not_found()
             self._check_version(record, if_match, required=version_required)
             if not officer:
@@ -262,9 +275,7 @@ class ApplicationService:
             record = await repo.get(application_id)
             if record is None:
                 raise errors.not_found()
-            visible = (
-                self._officer_sees(record, bureau) if officer else principal.may_act_for(record.applicant_id)
-            )
+            visible = self._officer_sees(record, bureau) if officer else may_see(principal, record)
             if not visible:
                 raise errors.not_found()
             return ApplicationView(record, await repo.attachments(record.id))
@@ -277,7 +288,7 @@ class ApplicationService:
         async with self.sessions() as session:
             repo = SqlAlchemyApplicationRepository(session)
             records, total = await repo.list_for_applicants(
-                applicants, state=state, limit=limit, offset=offset
+                applicants, state=state, limit=limit, offset=offset, filed_by=principal.user_id
             )
             return [ApplicationView(r, await repo.attachments(r.id)) for r in records], total
 
@@ -321,6 +332,7 @@ class ApplicationService:
             applicant_id = new.applicant_id
             if applicant_id not in principal.acts_for:
                 raise errors.not_linked()
+        bureau = choose_bureau(self.bureaus, new.bureau, new.address_prefecture, self.default_bureau)
         async with self.sessions() as session, session.begin():
             repo = SqlAlchemyApplicationRepository(session)
             email, locale = new.applicant_email, new.applicant_locale
@@ -328,23 +340,28 @@ class ApplicationService:
                 contact = await repo.contact(applicant_id)
                 if contact is not None:
                     email, locale = contact.email, locale or contact.locale
+            filer = Filer(user_id=str(principal.user_id), category=category)
+            born = new.date_of_birth
+            if category != "self":
+                # Facts from the record: the representation registered at identity, not what the draft says.
+                recorded = await recorded_representation(
+                    session, filer_user_id=principal.user_id, applicant_id=applicant_id
+                )
+                filer, born = filer_from_record(principal, category, recorded, new.date_of_birth)
             case = FilingCase(
-                filer=Filer(
-                    user_id=str(principal.user_id),
-                    category=category,
-                    relationship=new.relationship,
-                    illness_declared=new.illness_declared,
-                ),
+                filer=filer,
                 applicant=Applicant(
-                    date_of_birth=new.date_of_birth,
+                    date_of_birth=born,
                     current_status=new.current_status,
                     period_of_stay_expires_on=new.period_of_stay_expires_on,
+                    period_of_stay_months=new.period_of_stay_months,
                     person_id=str(applicant_id),
                     email=email,
                     locale=locale,
                 ),
                 procedures=new.procedures,
                 requested_status=new.requested_status,
+                filing_from_abroad=new.filing_from_abroad,
             )
             app = Application.create_draft(
                 application_id=str(uuid.uuid4()),
@@ -356,7 +373,7 @@ class ApplicationService:
             record = ApplicationRecord(
                 application=app,
                 version=1,
-                bureau=new.bureau or self.default_bureau,
+                bureau=bureau,
                 applicant_id=applicant_id,
                 filer_user_id=principal.user_id,
             )
@@ -372,7 +389,7 @@ class ApplicationService:
         async with self.sessions() as session, session.begin():
             repo = SqlAlchemyApplicationRepository(session)
             record = await repo.get(application_id, for_update=True)
-            if record is None or not principal.may_act_for(record.applicant_id):
+            if record is None or not may_see(principal, record):
                 raise errors.not_found()
             self._check_version(record, if_match, required=False)
             record.application.delete_draft(actor_id=str(principal.user_id), clock=self.clock)
@@ -421,14 +438,16 @@ class ApplicationService:
         async def change(
             app: Application, repo: SqlAlchemyApplicationRepository, attachments: list[AttachmentRecord]
         ) -> str:
-            day = japan_today(self.clock)
+            # One instant for the whole submission: a submission that straddles midnight JST takes one day.
+            clock = FixedClock(self.clock.now())
+            day = japan_today(clock)
             # Taken under a row lock in this transaction: a refused submission rolls it back, leaving no gap.
             sequence = PreallocatedSequence(day, await repo.next_provisional_sequence(day))
             return app.submit(
                 actor_id=str(principal.user_id),
                 attachments=summary_of_round(attachments, app.current_round.number),
                 reference=self.reference,
-                clock=self.clock,
+                clock=clock,
                 sequence=sequence,
                 over_10mb_declared=over_10mb_declared,
             )
@@ -501,6 +520,8 @@ class ApplicationService:
             )
             report = app.change_case(new_case, reference=self.reference, clock=self.clock)
             if update.bureau and update.bureau != records[0].bureau:
+                if self.bureaus.get(update.bureau) is None:
+                    raise bureau_unknown(update.bureau)
                 changed = (*report.changed, FactChange("bureau", records[0].bureau, update.bureau))
                 records[0].bureau = update.bureau
                 report = dataclasses.replace(report, changed=changed)

@@ -1,5 +1,9 @@
 """Mynaportal tax data (所得・個人住民税情報) for a 外国人本人: fetch, review, register as an electronic attachment.
 
+Only the signed-in 外国人本人, only about themself (seed): the provider is asked for the card holder's own data
+(``subject_id``), and once a person has registered tax data under a name, a fetch under another name is refused.
+Applications counts the data only for an application its applicant filed for themself.
+
 The fetched record is kept (not yet an attachment) so that the applicant can review it; registering it stores the
 record as a content-addressed JSON blob, adds an accepted ``tax_info`` attachment to the open round and publishes
 TaxInfoRegistered in the same transaction. No PDF check applies: the data comes from the provider.
@@ -8,6 +12,7 @@ TaxInfoRegistered in the same transaction. No PDF check applies: the data comes 
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -114,6 +119,44 @@ def fetch_expired() -> Refusal:
     )
 
 
+def not_self(registered_name: str) -> Refusal:
+    """403: the data asked for is about someone other than the person the caller registered before."""
+    return Refusal(
+        403,
+        "mynaportal.not_self",
+        f"マイナポータルから取得できるのは、ご本人（{registered_name}）の所得・個人住民税情報だけです。"
+        "ご家族など他の方の情報は、課税証明書などを PDF で添付してください。",
+        f"Mynaportal data can be fetched only about yourself ({registered_name}). For anyone else, such as a family "
+        "member, attach a tax certificate as a PDF.",
+        extra={"registered_name": registered_name},
+    )
+
+
+def _same_person(a: str, b: str) -> bool:
+    """Tell whether two names are the same once width, case and spacing are ignored."""
+
+    def norm(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+    return norm(a) == norm(b)
+
+
+async def _require_self(session: AsyncSession, principal: Principal, person_name: str) -> None:
+    """Refuse a name other than the one this person's registered tax data was about (the person on record)."""
+    registered = (
+        await session.execute(
+            select(tax_info_fetch.c.person_name)
+            .where(
+                tax_info_fetch.c.fetched_by == principal.user_id, tax_info_fetch.c.attachment_id.is_not(None)
+            )
+            .order_by(tax_info_fetch.c.fetched_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if registered is not None and not _same_person(registered, person_name):
+        raise not_self(registered)
+
+
 def _require_foreign_national(principal: Principal) -> None:
     require_attacher(principal)
     if principal.category != FOREIGN_NATIONAL:
@@ -146,6 +189,7 @@ async def fetch(
     _require_foreign_national(principal)
     async with sessions() as session, session.begin():
         await _open_round_number(session, application_id, principal)
+        await _require_self(session, principal, person_name)
     try:
         record = await client.fetch_tax_information(
             subject_id=principal.user_id, person_name=person_name, fiscal_year=fiscal_year

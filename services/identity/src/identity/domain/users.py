@@ -23,6 +23,8 @@ from datetime import date
 from enum import StrEnum
 
 from identity.domain.errors import IdentityRefusal, Reason
+from shared.vocabulary import ADULT_AGE, RELATIVE_AGE_LIMIT, Relationship, RepresentationBasis
+from shared.vocabulary import age_on as age_on
 
 __all__ = [
     "ADULT_AGE",
@@ -41,8 +43,6 @@ __all__ = [
 
 RESIDENCE_CARD_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{8}[A-Z]{2}$")
 NATIONALITY_CODE = re.compile(r"^[A-Z]{3}$")
-RELATIVE_AGE_LIMIT = 16  # relatives may file for an applicant under this age (policy)
-ADULT_AGE = 18  # age of majority in Japan since 2022-04-01 (parental authority ends)
 MAX_NAME_LENGTH = 100
 
 
@@ -52,24 +52,6 @@ class UserCategory(StrEnum):
     FOREIGN_NATIONAL = "foreign_national"
     LEGAL_REPRESENTATIVE = "legal_representative"
     RELATIVE = "relative"
-
-
-class RepresentationBasis(StrEnum):
-    """Why someone else files for the applicant."""
-
-    PARENTAL_AUTHORITY = "parental_authority"
-    GUARDIANSHIP = "guardianship"
-    APPLICANT_UNDER_16 = "applicant_under_16"
-    ILLNESS = "illness"
-
-
-class Relationship(StrEnum):
-    """The filer's relationship to the applicant."""
-
-    SPOUSE = "spouse"
-    CHILD = "child"
-    PARENT = "parent"
-    GUARDIAN = "guardian"
 
 
 ALLOWED_BASES: Mapping[UserCategory, frozenset[RepresentationBasis]] = {
@@ -100,6 +82,8 @@ class Representation:
     residence_card_number: str | None
     relationship: Relationship
     basis: RepresentationBasis
+    without_parental_authority: bool = False
+    """A parent registering as 親族 declares they do not hold parental authority (else: register as 法定代理人)."""
 
 
 class RepresentationRejected(IdentityRefusal):
@@ -108,12 +92,6 @@ class RepresentationRejected(IdentityRefusal):
     def __init__(self, reasons: list[Reason]) -> None:
         super().__init__(reasons[0])
         self.reasons = reasons
-
-
-def age_on(date_of_birth: date, today: date) -> int:
-    """Return the age in completed years on ``today``."""
-    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
-    return today.year - date_of_birth.year - int(before_birthday)
 
 
 def normalize_residence_card_number(text: str) -> str:
@@ -239,6 +217,22 @@ def _basis_reasons(category: UserCategory, rep: Representation, today: date) -> 
         )
     if rep.date_of_birth <= today:
         age = age_on(rep.date_of_birth, today)
+        if (
+            category is UserCategory.RELATIVE
+            and rep.relationship is Relationship.PARENT
+            and age < ADULT_AGE
+            and not rep.without_parental_authority
+        ):
+            reasons.append(
+                Reason(
+                    "representation.register_as_legal_representative",
+                    "未成年のお子様の親権者の方は、利用者区分「配偶者、子、父又は母等（法定代理人を除く）」ではなく、"
+                    "利用者区分「法定代理人」として利用者情報登録してください。親権をお持ちでない父又は母の方は、その旨を申告してください。",
+                    "A parent with parental authority over a minor child registers in the category legal "
+                    "representative (法定代理人), not as a relative. If you do not hold parental authority, declare it.",
+                    "category",
+                )
+            )
         if rep.basis is RepresentationBasis.APPLICANT_UNDER_16 and age >= RELATIVE_AGE_LIMIT:
             reasons.append(
                 Reason(

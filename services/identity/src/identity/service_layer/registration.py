@@ -95,7 +95,10 @@ async def register(
     agreed_to_terms: bool,
     representation: Representation | None,
 ) -> Registered:
-    """Register a card holder in a category; publish user-registered, password-setup-requested (and the representation)."""
+    """Register a card holder in a category; publish user-registered, password-setup-requested (and the representation).
+
+    A registration still pending for the same card and category is replaced (restart after a mistyped address).
+    """
     if not agreed_to_terms:
         raise Refused("terms.not_agreed")
     now = services.now()
@@ -107,12 +110,11 @@ async def register(
     try:
         async with services.sessions() as session, session.begin():
             for existing in await find_by_handle(session, handle, category=category.value, lock=True):
-                stale = existing.status == PENDING and (existing.setup_deadline or now) <= now
-                if not stale:
-                    code = "registration.pending" if existing.status == PENDING else "registration.duplicate"
-                    extra = {"user_id": str(existing.id)} if existing.status == PENDING else {}
-                    raise Refused(code, extra=extra)
-                # The set-up window passed: registration must be done again, so the dead account makes way.
+                if existing.status != PENDING:
+                    raise Refused("registration.duplicate")
+                # Registration not finished (the password was never set): the card holder has just signed a fresh
+                # challenge, so they may start again at once, e.g. to correct a mistyped e-mail address. The
+                # pending account, its set-up links and its representations make way; the old link dies.
                 await session.execute(delete(user_account).where(user_account.c.id == existing.id))
             await session.execute(
                 insert(user_account).values(
@@ -158,7 +160,14 @@ async def register(
             applicant_id = None
             if representation is not None:
                 recorded = await record_representation(
-                    session, user_id=user_id, representation=representation, now=now, correlation=correlation
+                    session,
+                    user_id=user_id,
+                    representation=representation,
+                    now=now,
+                    filer_category="relative"
+                    if category is UserCategory.RELATIVE
+                    else "legal_representative",
+                    correlation=correlation,
                 )
                 applicant_id = recorded.applicant_id
     except IntegrityError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,19 +19,17 @@ from identity.adapters.orm import representation as representation_table
 from identity.bootstrap import IdentityServices
 from identity.domain.lockout import JST
 from identity.domain.users import (
-    ADULT_AGE,
-    RELATIVE_AGE_LIMIT,
     Relationship,
     Representation,
     RepresentationBasis,
     UserCategory,
-    age_on,
     require_valid_representation,
 )
 from identity.service_layer.accounts import get_account
 from identity.service_layer.errors import Refused
 from shared.events import RepresentationRegistered
 from shared.messaging.outbox import add_event
+from shared.vocabulary import basis_in_force
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,7 @@ async def record_representation(
     user_id: uuid.UUID,
     representation: Representation,
     now: datetime,
+    filer_category: Literal["legal_representative", "relative"] | None = None,
     correlation: uuid.UUID | None = None,
 ) -> RecordedRepresentation:
     """Store a validated representation with a new applicant id and publish representation-registered."""
@@ -110,6 +110,8 @@ async def record_representation(
             applicant_id=recorded.applicant_id,
             basis=representation.basis.value,
             relationship=representation.relationship.value,
+            applicant_date_of_birth=representation.date_of_birth,
+            filer_category=filer_category,
             correlation_id=correlation,
         ),
     )
@@ -130,17 +132,27 @@ async def add_representation(
         require_valid_representation(
             UserCategory(account.category), representation, today=now.astimezone(JST).date()
         )
-        return await record_representation(session, user_id=user_id, representation=representation, now=now)
+        return await record_representation(
+            session,
+            user_id=user_id,
+            representation=representation,
+            now=now,
+            filer_category=_filer_category(UserCategory(account.category)),
+        )
+
+
+def _filer_category(category: UserCategory) -> Literal["legal_representative", "relative"] | None:
+    """Return the category as the representation event names it."""
+    if category is UserCategory.LEGAL_REPRESENTATIVE:
+        return "legal_representative"
+    if category is UserCategory.RELATIVE:
+        return "relative"
+    return None
 
 
 def may_act_today(representation: Representation, today: date) -> bool:
     """Return whether the representation's condition holds on ``today``."""
-    age = age_on(representation.date_of_birth, today)
-    if representation.basis is RepresentationBasis.APPLICANT_UNDER_16:
-        return age < RELATIVE_AGE_LIMIT
-    if representation.basis is RepresentationBasis.PARENTAL_AUTHORITY:
-        return age < ADULT_AGE
-    return True
+    return basis_in_force(representation.basis, representation.date_of_birth, today)
 
 
 async def acts_for(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> frozenset[uuid.UUID]:

@@ -9,7 +9,10 @@ lease (``next_attempt_at`` = now + lease) and a fresh claim token. Only then doe
 bounded by half the lease. The outcome is committed at once, together with email-delivered or email-failed in
 the outbox, and only if the claim token still matches. A transient failure puts the row back to ``pending`` with
 exponential backoff (kept in the database, so a restart loses nothing); a permanent one (5xx to the recipient or
-the message, an invalid address) stops at once.
+the message, an invalid address) stops at once. When the server itself is unavailable (no connection, timeouts,
+421) the row goes back to ``pending`` without ever failing for it, and the whole worker pauses with backoff
+(capped at ``outage_backoff_max_s``) instead of taking the next mail: one probe at a time until the server answers
+(docs/adr/0008).
 
 A ``sending`` row whose lease ran out belongs to a worker that died mid-conversation. It is claimed again and
 counted in ``in_doubt_sends``: if the death fell between the server's ``250`` and our commit the mail is sent a
@@ -23,6 +26,7 @@ import contextlib
 import logging
 import random
 import re
+import time
 import uuid
 from datetime import timedelta
 from email.message import EmailMessage
@@ -40,6 +44,7 @@ from notifications.config import DeliverySettings, MailSettings
 from notifications.service_layer.mails import PlannedMail
 from notifications.service_layer.rendering import render
 from shared.events import EmailDelivered, EmailFailed, Event
+from shared.failures import is_transient
 from shared.messaging.outbox import add_event
 
 log = logging.getLogger(__name__)
@@ -54,7 +59,14 @@ class PermanentDeliveryError(Exception):
 
 
 class TransientDeliveryError(Exception):
-    """The SMTP server could not be reached or answered 4xx: try again later."""
+    """The SMTP server answered 4xx or refused our own set-up: try again later (counts towards max_attempts)."""
+
+
+class SmtpUnavailableError(TransientDeliveryError):
+    """The SMTP server cannot be reached, drops the connection, times out or is closing (421).
+
+    The worker pauses with backoff and the mail waits as long as the outage lasts: this never fails a mail.
+    """
 
 
 class MailSender(Protocol):
@@ -156,6 +168,11 @@ class DeliveryWorker:
         self._mail = mail
         self._policy = policy
         self._wake = asyncio.Event()
+        self._outage_since: float | None = None
+        self._outage_delay = 0.0
+        self._paused_until = 0.0
+        self._db_outage_since: float | None = None
+        self._db_delay = 0.0
 
     def wake(self) -> None:
         """Look for due mail now."""
@@ -195,14 +212,60 @@ class DeliveryWorker:
             async with asyncio.timeout(self._policy.send_deadline_s):
                 await self._sender.send(message)
         except PermanentDeliveryError as exc:
+            self._server_answered()
             await self._record(row, "failed", error=str(exc), permanent=True)
-        except (TransientDeliveryError, OSError, TimeoutError) as exc:
+        except (SmtpUnavailableError, OSError, TimeoutError) as exc:
+            self._server_unavailable(exc)
+            await self._record(row, "unavailable", error=str(exc) or repr(exc), permanent=False)
+        except TransientDeliveryError as exc:
+            self._server_answered()
             await self._record(row, "retry", error=str(exc) or repr(exc), permanent=False)
         except Exception as exc:  # a bug must not lose the mail nor spin: back off like a transient failure
             log.exception("unexpected error sending delivery %s", row.id)
             await self._record(row, "retry", error=repr(exc), permanent=False)
         else:
+            self._server_answered()
             await self._record(row, "delivered", error=None, permanent=False)
+
+    def _server_unavailable(self, exc: BaseException) -> None:
+        """Pause the worker: the next claim waits for the outage backoff (doubling, capped)."""
+        now = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = now
+            log.warning(
+                "SMTP server unavailable (%r): delivery paused, mail waits and retries with backoff", exc
+            )
+        cap = self._policy.outage_backoff_max_s
+        self._outage_delay = min(cap, max(self._policy.backoff_base_s, self._outage_delay * 2))
+        self._paused_until = now + self._outage_delay * (1 + random.random() * 0.2)
+
+    def _server_answered(self) -> None:
+        if self._outage_since is not None:
+            log.warning(
+                "SMTP server answers again after %.1fs: delivery resumed",
+                time.monotonic() - self._outage_since,
+            )
+        self._outage_since = None
+        self._outage_delay = 0.0
+        self._paused_until = 0.0
+
+    async def _claim_failed(self, exc: Exception) -> None:
+        """Back off after a failed claim: quietly while the database is away, loudly for anything else."""
+        if not is_transient(exc):
+            log.exception("claiming a delivery failed; retrying")
+            await asyncio.sleep(self._policy.poll_interval_s)
+            return
+        if self._db_outage_since is None:
+            self._db_outage_since = time.monotonic()
+            log.warning("the database is unavailable (%r): delivery paused, retrying with backoff", exc)
+        cap = self._policy.outage_backoff_max_s
+        self._db_delay = min(cap, max(self._policy.poll_interval_s, self._db_delay * 2))
+        await asyncio.sleep(self._db_delay)
+
+    @property
+    def paused(self) -> bool:
+        """True while the SMTP server is unavailable and the worker waits before its next try."""
+        return self._outage_since is not None
 
     async def _record(self, row: Any, outcome: str, *, error: str | None, permanent: bool) -> None:
         t = email_delivery.c
@@ -221,9 +284,12 @@ class DeliveryWorker:
             if row.sensitive:
                 values |= {"body_text": WIPED_BODY, "body_html": None}
             event = EmailDelivered(**common, message_id=row.message_id)
-        elif permanent or row.attempts >= self._policy.max_attempts:
+        elif permanent or (outcome == "retry" and row.attempts >= self._policy.max_attempts):
             values |= {"status": "failed", "permanent_failure": permanent}
             event = EmailFailed(**common, error=(error or "")[:1000], permanent=permanent)
+        elif outcome == "unavailable":
+            # Not the mail's fault: the try is not counted, and the mail is due again when the pause ends.
+            values |= {"status": "pending", "next_attempt_at": func.now(), "attempts": t.attempts - 1}
         else:
             values |= {
                 "status": "pending",
@@ -270,12 +336,23 @@ class DeliveryWorker:
         try:
             while True:
                 await slots.acquire()
+                if (pause := self._paused_until - time.monotonic()) > 0:
+                    slots.release()
+                    await asyncio.sleep(min(pause, 1.0))
+                    continue
                 self._wake.clear()
                 try:
                     row = await self.claim()
-                except Exception:
-                    log.exception("claiming a delivery failed; retrying")
-                    row = None
+                except Exception as exc:
+                    slots.release()
+                    await self._claim_failed(exc)
+                    continue
+                if self._db_outage_since is not None:
+                    log.warning(
+                        "the database answers again after %.1fs: delivery resumed",
+                        time.monotonic() - self._db_outage_since,
+                    )
+                    self._db_outage_since, self._db_delay = None, 0.0
                 if row is None:
                     slots.release()
                     with contextlib.suppress(TimeoutError):
@@ -284,6 +361,8 @@ class DeliveryWorker:
                 task = asyncio.create_task(send_then_free(row))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
+                if self.paused:  # during an outage one probe at a time, until the server answers
+                    await asyncio.wait({task})
         except asyncio.CancelledError:
             if in_flight:
                 _, pending = await asyncio.wait(in_flight, timeout=self._policy.drain_s)

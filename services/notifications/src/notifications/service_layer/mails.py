@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from shared.events import (
@@ -79,6 +79,10 @@ def consumed_events() -> list[type[Event]]:
 def mails_for(event: Event) -> list[PlannedMail]:
     """Return the mails ``event`` asks for, at most one per address and template."""
     planned = PLANNERS[type(event)](event)
+    bureau = getattr(event, "bureau_contact", None)
+    if bureau is not None:
+        # Every mail about an application names the bureau it is with (address and phone: reference data).
+        planned = [replace(m, context={**m.context, "bureau": bureau.model_dump()}) for m in planned]
     seen: set[tuple[str, str]] = set()
     unique = []
     for mail in planned:

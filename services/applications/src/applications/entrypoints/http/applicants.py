@@ -64,6 +64,10 @@ def present(
         (403, "application.filer_not_allowed"),
         (422, "application.not_eligible"),
         (422, "application.applicant_required"),
+        (409, "application.representation_not_recorded"),
+        (422, "application.date_of_birth_not_as_recorded"),
+        (422, "application.bureau_unknown"),
+        (422, "application.prefecture_unknown"),
         *e.INVALID_REQUEST,
     ),
 )
@@ -86,6 +90,9 @@ async def create_application(
             applicant_email=str(applicant.email) if applicant.email else None,
             applicant_locale=applicant.locale,
             bureau=body.bureau,
+            period_of_stay_months=applicant.period_of_stay_months,
+            filing_from_abroad=body.filing_from_abroad,
+            address_prefecture=body.address_prefecture,
         ),
     )
     response.headers["Location"] = f"/api/applications/{view.record.id}"

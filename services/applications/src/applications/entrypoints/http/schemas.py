@@ -52,6 +52,9 @@ class ApplicantIn(BaseModel):
     date_of_birth: date
     current_status: StatusSelectionIn | None = None
     period_of_stay_expires_on: date | None = None
+    period_of_stay_months: int | None = Field(
+        default=None, ge=1, le=120, description="The period of stay granted, in months (e.g. 12 for 1 year)."
+    )
     email: EmailStr | None = Field(default=None, description="The applicant's own address (receipt e-mail).")
     locale: Literal["ja", "en"] | None = None
 
@@ -62,10 +65,25 @@ class ApplicationCreate(BaseModel):
     procedures: list[ProcedureIn] = Field(min_length=1, max_length=5)
     applicant: ApplicantIn
     applicant_id: uuid.UUID | None = Field(default=None, description="Omitted when filing for yourself.")
-    relationship: str | None = Field(default=None, max_length=40)
-    illness_declared: bool = False
+    relationship: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Ignored: a representative's relationship comes from the representation on record.",
+    )
+    illness_declared: bool = Field(
+        default=False,
+        description="Ignored: a relative's basis (illness) comes from the representation on record.",
+    )
     requested_status: StatusSelectionIn | None = None
     bureau: str | None = Field(default=None, pattern=BUREAU_PATTERN)
+    filing_from_abroad: bool = Field(
+        default=False, description="The applicant is abroad: not possible online (the refusal explains why)."
+    )
+    address_prefecture: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Prefecture of the address in Japan (name or JIS code): picks the bureau when none is given.",
+    )
 
     def procedures_domain(self) -> tuple[ProcedureRequest, ...]:
         """Return the procedures as domain values."""

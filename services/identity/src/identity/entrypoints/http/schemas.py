@@ -82,6 +82,11 @@ class RepresentationCreate(_Body):
     residence_card_number: str | None = Field(None, max_length=20)
     relationship: Relationship
     basis: RepresentationBasis
+    without_parental_authority: bool = Field(
+        False,
+        description="A parent registering as 親族 (relative) declares they do not hold parental authority; "
+        "a parent who does registers as 法定代理人.",
+    )
 
     def to_domain(self) -> Representation:
         """Return the domain value (card number normalised)."""
@@ -93,6 +98,7 @@ class RepresentationCreate(_Body):
             residence_card_number=normalize_residence_card_number(number) if number else None,
             relationship=self.relationship,
             basis=self.basis,
+            without_parental_authority=self.without_parental_authority,
         )
 
 
