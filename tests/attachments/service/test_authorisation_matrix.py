@@ -70,6 +70,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/applications/reference/forms"): ("none", PUBLIC),
     ("GET", "/api/applications/reference/required-attachments"): ("none", PUBLIC),
     ("GET", "/api/applications/reference/fees"): ("none", PUBLIC),
+    ("GET", "/api/applications/reference/bureaus"): ("none", PUBLIC),
     ("POST", "/api/applications"): ("draft", FILER),  # a draft for the applicant
     ("GET", "/api/applications"): (
         "draft",

@@ -127,7 +127,7 @@ async def test_tax_data_is_only_about_the_person_who_registered_their_own_before
     stack: AttachmentsStack,
 ) -> None:
     person = applicant("foreign_national")
-    application_id = uuid.uuid4()
+    application_id = await stack.draft(person)
     review = (await fetch(stack, person, application_id, "NGUYEN VAN AN")).json()
     registered = await stack.client.post(
         f"/api/attachments/applications/{application_id}/tax-info",

@@ -30,12 +30,14 @@ from shared.events import (
 )
 from tests.applications.integration.applications_support import (
     People,
+    create_on_record,
     etag_of,
     events_of,
     extension_draft,
     full_extension_form,
     publish,
     random_bureau,
+    represent,
     today,
 )
 from tests.attachments.checks.attachment_check_factories import Files
@@ -64,10 +66,8 @@ async def new_draft(
 ) -> tuple[uuid.UUID, str]:
     """Create an extension draft with a complete form at the applications service; return its id and path."""
     expires = today() + timedelta(days=60)
-    created = await applications.post(
-        "/api/applications",
-        json=extension_draft(bureau=bureau or random_bureau(), expires=expires, **draft),
-        headers=headers,
+    created = await create_on_record(
+        applications, extension_draft(bureau=bureau or random_bureau(), expires=expires, **draft), headers
     )
     assert created.status_code == 201, created.text
     path = f"/api/applications/{created.json()['id']}"
@@ -180,13 +180,15 @@ async def test_a_verdict_in_the_draft_stage_goes_to_the_applicant_and_the_filer_
     parent_mail = f"parent-{uuid.uuid4().hex[:8]}@example.jp"
     child_mail = f"child-{uuid.uuid4().hex[:8]}@example.jp"
     await registered(infra, parent.user_id, parent_mail)
+    born = today() - timedelta(days=10 * 366)
+    await represent(infra, parent, child, born=born)
     headers = people.headers(parent)
     application_id, _ = await new_draft(
         applications,
         headers,
         applicant_id=child,
         relationship="parental_authority",
-        born=(today() - timedelta(days=10 * 366)).isoformat(),
+        born=born.isoformat(),
         email=child_mail,
     )
     locked = files.save(
