@@ -42,6 +42,9 @@ def test_docker_compose_mounts_the_same_templates_and_gives_every_value() -> Non
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     for name in ("identity", "applications", "attachments", "notifications"):
         assert "ports" not in services[name], name
+    # Identity believes X-Forwarded-For from the gateway's fixed address and from no one else.
+    address = gateway["networks"]["default"]["ipv4_address"]
+    assert yaml.safe_load(services["identity"]["environment"]["IDENTITY_TRUSTED_PROXIES"]) == [address]
 
 
 def test_the_local_stack_renders_a_configuration_that_nginx_accepts(tmp_path: pytest.TempPathFactory) -> None:
