@@ -21,6 +21,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from shared.testing.jpki import TestPki
 from tests.e2e.e2e_support import (
@@ -65,6 +68,14 @@ def driver() -> Iterator[webdriver.Chrome]:
         yield browser
     finally:
         browser.quit()
+
+
+def click_and_wait(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click a link or a submit button and wait until the next page has replaced this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def look(driver: webdriver.Chrome, name: str, width: int) -> None:
@@ -116,7 +127,9 @@ def test_an_applicant_reads_the_start_page_signs_in_and_finds_the_application_in
             look(driver, "start", width)
 
         driver.get(f"{base}/sign-in")
-        driver.find_element(By.CSS_SELECTOR, "form[action='/sign-in'] button[type=submit]").click()
+        click_and_wait(
+            driver, driver.find_element(By.CSS_SELECTOR, "form[action='/sign-in'] button[type=submit]")
+        )
         summary = driver.find_element(By.CLASS_NAME, "error-summary")
         assert str(summary.find_element(By.TAG_NAME, "a").get_attribute("href")).endswith("#auth_id")
         for width in WIDTHS:
@@ -124,21 +137,23 @@ def test_an_applicant_reads_the_start_page_signs_in_and_finds_the_application_in
 
         driver.find_element(By.ID, "auth_id").send_keys(applicant.auth_id)
         driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form[action='/sign-in'] button[type=submit]").click()
+        click_and_wait(
+            driver, driver.find_element(By.CSS_SELECTOR, "form[action='/sign-in'] button[type=submit]")
+        )
         assert driver.current_url.endswith("/applications"), driver.current_url
         cards = driver.find_elements(By.CLASS_NAME, "card")
         assert len(cards) == 1
         for width in WIDTHS:
             look(driver, "applications", width)
 
-        cards[0].find_element(By.TAG_NAME, "a").click()
+        click_and_wait(driver, cards[0].find_element(By.TAG_NAME, "a"))
         assert driver.current_url.endswith(f"/applications/{created.json()['id']}")
         heading = driver.find_element(By.TAG_NAME, "h1").text
         assert heading == ("あなたの申請" if lang == "ja" else "Your application")
         for width in WIDTHS:
             look(driver, "application", width)
 
-        driver.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button"))
         assert driver.find_element(By.TAG_NAME, "h1").text in ("サインアウトしました", "You have signed out")
     assert os.listdir(SHOTS)
 
@@ -191,13 +206,13 @@ def test_the_set_up_link_in_the_mail_opens_the_page_that_sets_the_password_and_s
         look(driver, "password-setup", width)
     driver.find_element(By.ID, "password").send_keys("short")
     driver.find_element(By.ID, "confirm").send_keys("short")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert driver.find_elements(By.CLASS_NAME, "error-summary")
     for width in WIDTHS:
         look(driver, "password-setup-errors", width)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "confirm").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     auth_id = driver.find_element(By.CLASS_NAME, "panel__id").text
     for width in WIDTHS:
         look(driver, "password-set", width)
