@@ -320,6 +320,40 @@ class Applicant:
     headers: dict[str, str]
 
 
+def register_with_card(
+    client: httpx.Client,
+    stack: Stack,
+    card: TestCard,
+    address: str,
+    *,
+    category: str = "foreign_national",
+    locale: str = "en",
+    representation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Register a card holder as the web page and card-gateway would: challenge, signature, registration."""
+    challenge = client.post(
+        url(stack, "identity", "/api/identity/card-challenges"), json={"purpose": "registration"}
+    )
+    assert challenge.status_code == 201, challenge.text
+    issued = challenge.json()
+    body: dict[str, Any] = {
+        "attempt_id": issued["attempt_id"],
+        "challenge_id": issued["challenge_id"],
+        "certificate": b64(card.cert_der("auth")),
+        "signature": b64(card.sign("auth", base64.b64decode(issued["challenge"]))),
+        "category": category,
+        "email": address,
+        "locale": locale,
+        "agreed_to_terms": True,
+    }
+    if representation is not None:
+        body["representation"] = representation
+    registered = client.post(url(stack, "identity", "/api/identity/registrations"), json=body)
+    assert registered.status_code == 201, registered.text
+    result: dict[str, Any] = registered.json()
+    return result
+
+
 def register_and_sign_in(client: httpx.Client, stack: Stack, card: TestCard, address: str) -> Applicant:
     """Register a card holder as a foreign national, as the web page and card-gateway would, and sign in.
 
@@ -327,27 +361,9 @@ def register_and_sign_in(client: httpx.Client, stack: Stack, card: TestCard, add
     → the 認証ID by mail → sign-in with the mailed 認証ID. Every step is asserted.
     """
     identity = "/api/identity"
-    challenge = client.post(
-        url(stack, "identity", f"{identity}/card-challenges"), json={"purpose": "registration"}
-    )
-    assert challenge.status_code == 201, challenge.text
-    issued = challenge.json()
-    registered = client.post(
-        url(stack, "identity", f"{identity}/registrations"),
-        json={
-            "attempt_id": issued["attempt_id"],
-            "challenge_id": issued["challenge_id"],
-            "certificate": b64(card.cert_der("auth")),
-            "signature": b64(card.sign("auth", base64.b64decode(issued["challenge"]))),
-            "category": "foreign_national",
-            "email": address,
-            "locale": "en",
-            "agreed_to_terms": True,
-        },
-    )
-    assert registered.status_code == 201, registered.text
-    user_id = registered.json()["user_id"]
-    assert registered.json()["category"] == "foreign_national"
+    registered = register_with_card(client, stack, card, address)
+    user_id = registered["user_id"]
+    assert registered["category"] == "foreign_national"
 
     received = wait_for_mail(stack, address, "registration_received")
     assert received.subject.endswith("Your registration was received"), received.subject

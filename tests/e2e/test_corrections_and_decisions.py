@@ -9,7 +9,6 @@ every decision (issue 11).
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -19,7 +18,6 @@ import pytest
 
 from shared.testing.jpki import TestPki
 from tests.e2e.e2e_support import (
-    b64,
     clean_pdf,
     eventually,
     face_photo,
@@ -28,6 +26,7 @@ from tests.e2e.e2e_support import (
     random_bureau,
     random_email,
     register_and_sign_in,
+    register_with_card,
     set_password,
     sign_in,
     staff_headers,
@@ -202,31 +201,21 @@ def test_a_relative_of_an_adult_cannot_file_by_typing_a_childs_birth_date(stack:
     card = new_card(pki)
     recorded = date(japan_today().year - 30, 4, 1)
     with httpx.Client(timeout=30) as client:
-        challenge = client.post(
-            url(stack, "identity", "/api/identity/card-challenges"), json={"purpose": "registration"}
-        ).json()
-        registered = client.post(
-            url(stack, "identity", "/api/identity/registrations"),
-            json={
-                "attempt_id": challenge["attempt_id"],
-                "challenge_id": challenge["challenge_id"],
-                "certificate": b64(card.cert_der("auth")),
-                "signature": b64(card.sign("auth", base64.b64decode(challenge["challenge"]))),
-                "category": "relative",
-                "email": address,
-                "locale": "en",
-                "agreed_to_terms": True,
-                "representation": {
-                    "name": "TRAN VAN AN",
-                    "date_of_birth": recorded.isoformat(),
-                    "nationality": "VNM",
-                    "relationship": "spouse",
-                    "basis": "illness",
-                },
+        registered = register_with_card(
+            client,
+            stack,
+            card,
+            address,
+            category="relative",
+            representation={
+                "name": "TRAN VAN AN",
+                "date_of_birth": recorded.isoformat(),
+                "nationality": "VNM",
+                "relationship": "spouse",
+                "basis": "illness",
             },
         )
-        assert registered.status_code == 201, registered.text
-        applicant_id = registered.json()["applicant_id"]
+        applicant_id = registered["applicant_id"]
         done = set_password(client, stack, link_token(wait_for_mail(stack, address, "password_setup").text))
         me = sign_in(client, stack, done["auth_id"])
 

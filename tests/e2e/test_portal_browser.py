@@ -7,7 +7,6 @@ sideways. The applicant is a real registered account with a real draft on the ru
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -28,11 +27,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from shared.testing.jpki import TestPki
 from tests.e2e.e2e_support import (
     PASSWORD,
-    b64,
     new_card,
     random_bureau,
     random_email,
     register_and_sign_in,
+    register_with_card,
     url,
     wait_for_mail,
 )
@@ -177,23 +176,7 @@ def test_the_set_up_link_in_the_mail_opens_the_page_that_sets_the_password_and_s
     address = random_email("portal-setup")
     card = new_card(pki)
     with httpx.Client(timeout=30) as client:
-        challenge = client.post(
-            url(stack, "identity", "/api/identity/card-challenges"), json={"purpose": "registration"}
-        ).json()
-        registered = client.post(
-            url(stack, "identity", "/api/identity/registrations"),
-            json={
-                "attempt_id": challenge["attempt_id"],
-                "challenge_id": challenge["challenge_id"],
-                "certificate": b64(card.cert_der("auth")),
-                "signature": b64(card.sign("auth", base64.b64decode(challenge["challenge"]))),
-                "category": "foreign_national",
-                "email": address,
-                "locale": "ja",
-                "agreed_to_terms": True,
-            },
-        )
-        assert registered.status_code == 201, registered.text
+        register_with_card(client, stack, card, address, locale="ja")
     mail = wait_for_mail(stack, address, "password_setup")
     link = re.search(r"https?://\S+/password-setup\?token=[A-Za-z0-9_\-]+", mail.text)
     assert link and link[0].startswith(stack.public_url), mail.text
