@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -176,3 +177,21 @@ async def test_every_page_has_one_h1_a_skip_link_and_no_inline_script(browser: h
         assert not re.search(r"\sstyle=", answer.text), path
         assert answer.headers["cache-control"] == "no-store", path
     assert (await browser.get("/nowhere")).status_code == 404
+
+
+async def test_a_form_body_over_the_limit_is_refused_before_it_is_read(
+    browser: httpx.AsyncClient, services: FakeServices
+) -> None:
+    form = html(await browser.get("/sign-in"))
+    big = {"csrf": csrf_of(form), "auth_id": "A" * (70 * 1024), "password": "x"}
+    assert (await browser.post("/sign-in", data=big)).status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(80):
+            yield b"a" * 1024
+
+    chunked = await browser.post(
+        "/sign-in", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert chunked.status_code == 413
+    assert not any(c.url.path == "/api/identity/sessions" for c in services.calls)

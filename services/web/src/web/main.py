@@ -21,6 +21,7 @@ from web import assets, links
 from web.api import Api, ServiceUnavailable
 from web.config import WebSettings
 from web.i18n import format_day, format_time
+from web.limits import BodyLimit
 from web.sessions import PostgresSessionStore, SessionStore
 from web.views import page, router
 
@@ -67,6 +68,7 @@ def create_app(
     app.state.sessions = store or PostgresSessionStore(engine)  # type: ignore[arg-type]
     app.state.api = api
     app.state.templates = env
+    app.add_middleware(BodyLimit)
     app.include_router(router)
     app.include_router(links.router)
     app.mount("/static", StaticFiles(directory=DIST), name="static")
