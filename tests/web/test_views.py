@@ -54,6 +54,15 @@ async def test_the_start_page_is_japanese_by_default_with_a_switch_that_keeps_th
     assert english.html["lang"] == "en" and english.h1.get_text(strip=True) == "Sign in"
 
 
+async def test_reading_a_page_without_a_form_starts_no_session(
+    browser: httpx.AsyncClient, store: MemorySessionStore
+) -> None:
+    answer = await browser.get("/")
+    assert "set-cookie" not in answer.headers and not store.rows
+    await browser.get("/sign-in")  # a form: now a session holds its CSRF token
+    assert len(store.rows) == 1
+
+
 async def test_the_browser_language_is_used_until_a_choice_is_made(browser: httpx.AsyncClient) -> None:
     assert html(await browser.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})).html["lang"] == "en"
     assert html(await browser.get("/", headers={"Accept-Language": "fr, ja;q=0.5"})).html["lang"] == "ja"

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
+from markupsafe import escape
 
 from web.api import Api, ApiError, CallContext, ServiceUnavailable
 from web.config import WebSettings
@@ -26,6 +27,20 @@ LANG_COOKIE = "ras_lang"
 #: Refresh the access token when it has less than this many seconds left.
 REFRESH_MARGIN_S = 30
 MAX_FIELD = 200
+
+
+class LazyCsrf:
+    """The session's CSRF token, created only when a page renders a form that carries it: a visitor who reads a
+    page without a form gets no session row and no cookie."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __str__(self) -> str:
+        return self.session.csrf
+
+    def __html__(self) -> str:
+        return str(escape(self.session.csrf))
 
 
 @dataclass
@@ -86,7 +101,7 @@ class Page:
             other_lang=other,
             switch_url=f"/language/{other}?next={quote(here, safe='')}",
             here=here,
-            csrf=self.session.csrf,
+            csrf=LazyCsrf(self.session),
             signed_in=self.session.signed_in,
             settings=self.settings,
             **values,
