@@ -667,6 +667,7 @@ class Stack:
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = "127.0.0.1"
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
+            env["NOTIFICATIONS_MAIL__WEB_URL"] = self.public_url  # mails link to the portal behind the gateway
         if service == "attachments":
             env["ATTACHMENTS_BLOB_DIR"] = str(self.blob_dir)
             env["ATTACHMENTS_MYNAPORTAL__BASE_URL"] = f"http://127.0.0.1:{self.ports.mynaportal}"
