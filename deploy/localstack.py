@@ -63,6 +63,15 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 SUPERVISOR = "supervisor"
 
 
+def _let_traverse(folder: Path) -> None:
+    """Let other users pass through ``folder`` and its parents (search bit only, nothing readable), so the
+    ``postgres`` user reaches its data folder in a checkout under a private directory such as ``mktemp -d``."""
+    for part in [folder, *folder.parents]:
+        mode = part.stat().st_mode
+        if not mode & 0o001:
+            part.chmod(mode | 0o001)
+
+
 class StackError(RuntimeError):
     """A part of the local stack could not be started or stopped."""
 
@@ -437,6 +446,7 @@ class Stack:
         if user:
             info = pwd.getpwnam(user)
             os.chown(pgdir, info.pw_uid, info.pw_gid)
+            _let_traverse(pgdir.parent)
         if not (self.pg_data / "PG_VERSION").exists():
             cmd = [
                 self.pg_bin("initdb"),
@@ -667,7 +677,9 @@ class Stack:
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = "127.0.0.1"
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.ports.smtp)
-            env["NOTIFICATIONS_MAIL__WEB_URL"] = self.public_url  # mails link to the portal behind the gateway
+            env["NOTIFICATIONS_MAIL__WEB_URL"] = (
+                self.public_url
+            )  # mails link to the portal behind the gateway
         if service == "attachments":
             env["ATTACHMENTS_BLOB_DIR"] = str(self.blob_dir)
             env["ATTACHMENTS_MYNAPORTAL__BASE_URL"] = f"http://127.0.0.1:{self.ports.mynaportal}"
